@@ -1,0 +1,1 @@
+"""One module per command: ``configure(parser)`` adds its options, ``main(args)`` runs it."""
