@@ -1,0 +1,157 @@
+"""Policy -> LaunchContext -> LaunchPlan (data, from the backend plugin) -> process -> status.
+
+Everything before ``execute`` is pure planning, so ``guard explain`` and the tests can read
+the plan without running anything.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guard.backend import Backend, DeniedRead, LaunchContext, ProtectedPath
+from guard.errors import BackendUnavailable, GuardError
+from guard.policy import Policy
+
+
+@dataclass(frozen=True)
+class Mount:
+    kind: str  # "ro-bind", "bind", "tmpfs", "hide-file", "dev", "proc", "pin"
+    dest: str
+    source: str | None = None
+    why: str = ""
+
+
+@dataclass
+class LaunchPlan:
+    backend: str
+    argv: list[str]  # the full argv to execute, backend wrapper included
+    env: dict[str, str]  # the environment the wrapper process gets
+    mounts: list[Mount] = field(default_factory=list)
+    placeholders: list[tuple[Path, str]] = field(default_factory=list)  # (path, "dir"|"file")
+    unenforced: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    status_fd: bool = False  # the wrapper reports child pid and exit code as JSON on an extra fd
+    seccomp: bytes | None = None  # a compiled seccomp filter the wrapper installs
+
+
+def current_platform() -> str:
+    return {"linux": "linux", "darwin": "macos"}.get(sys.platform, sys.platform)
+
+
+def select_backend(policy: Policy, backends: list[Backend]) -> Backend:
+    platform = current_platform()
+    wanted = policy.backend_for(platform)
+    available = [b for b in backends if platform in b.platforms]
+    if wanted is not None:
+        for backend in available:
+            if backend.name == wanted.value:
+                return backend
+        names = ", ".join(b.name for b in available) or "none"
+        raise BackendUnavailable(
+            f"backend {wanted.value!r} (from {wanted.origin}) is not installed; installed: {names}",
+            hint="install the backend plugin, or change [backend] in the policy",
+        )
+    reasons = []
+    for backend in available:
+        viability = backend.viability()
+        if viability.ok:
+            return backend
+        reasons.append(f"{backend.name}: {viability.reason}")
+    raise BackendUnavailable(
+        "no sandbox backend can run on this machine" + ("; " + "; ".join(reasons) if reasons else ""),
+        hint="run `guard doctor` for the fix",
+    )
+
+
+def _expand(text: str, workspace: Path, home: Path) -> Path:
+    if text == "~" or text.startswith("~/"):
+        return home / text[2:] if text != "~" else home
+    path = Path(text)
+    return path if path.is_absolute() else workspace / path
+
+
+def _glob(pattern: Path) -> list[Path]:
+    text = str(pattern)
+    if not any(c in text for c in "*?["):
+        return [pattern]
+    import glob
+
+    found = [Path(p) for p in glob.glob(text, recursive=True, include_hidden=True)] if sys.version_info >= (3, 11) \
+        else [Path(p) for p in glob.glob(text, recursive=True)]
+    if text.endswith("/**"):  # "data/raw/**" also means the folder itself, so nothing new appears in it
+        base = Path(text[:-3])
+        if base.is_dir():
+            found.append(base)
+    return sorted(set(found))
+
+
+def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozenset[str] = frozenset(),
+                  host_env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[LaunchContext, object]:
+    """Resolve the policy against this machine: paths, protected files, environment."""
+    from guard import paths
+    from guard.envfilter import filter_env
+    from guard.protected import BUILTIN_DENIED_READS
+    from guard.workspace import scan_workspace
+
+    workspace = policy.workspace
+    home = paths.home().resolve()
+    if workspace in (Path("/"), home) or workspace in home.parents:
+        raise GuardError(
+            f"refusing to use {workspace} as the workspace: it would make your home writable",
+            hint="run guard inside a repository, or add a sandbox.toml to the project folder",
+        )
+    host_env = dict(os.environ if host_env is None else host_env)
+    env = filter_env(host_env, Policy.values(policy.env_pass), policy.env_overrides(), plugins.secret_env)
+
+    denied: list[DeniedRead] = []
+    relative_denies = []
+    for text, why in [*BUILTIN_DENIED_READS.items(), *plugins.denied_reads(home, policy),
+                      *((r.value, f"deny_read from {r.origin}") for r in policy.deny_read)]:
+        if not (text.startswith(("~", "/"))):
+            relative_denies.append(text)
+            continue
+        for path in _glob(_expand(text, workspace, home)):
+            denied.append(DeniedRead(path, why))
+            try:
+                real = path.resolve()
+            except (OSError, RuntimeError):
+                continue
+            if real != path:  # a symlinked credential folder: hide where it really lives too
+                denied.append(DeniedRead(real, why + " (symlink target)"))
+
+    extra_names = {}
+    extra_abs = []
+    for text, why in plugins.protected_paths(workspace, policy):
+        if text.startswith("/"):
+            extra_abs.append(ProtectedPath(Path(text), why))
+        else:
+            extra_names[text] = why
+    scan = scan_workspace(workspace, extra_names, relative_denies)
+    denied += [DeniedRead(p, why) for p, why in scan.denied]
+    protected = [ProtectedPath(p, why) for p, why in scan.protected] + extra_abs
+
+    writable = [workspace] + [p for r in policy.allow_write for p in _glob(_expand(r.value, workspace, home))]
+    read_only = [p for r in policy.deny_write for p in _glob(_expand(r.value, workspace, home))]
+    allow_reads = [p for r in policy.allow_read for p in _glob(_expand(r.value, workspace, home))]
+    ctx = LaunchContext(
+        policy=policy, argv=tuple(argv), env=env.env, cwd=(cwd or Path.cwd()).resolve(),
+        protected=tuple(protected), denied_reads=tuple(denied), writable=tuple(writable),
+        read_only=tuple(read_only), allow_reads=tuple(allow_reads), degraded=degraded,
+        extra={"pinned": sorted(scan.pinned)},
+    )
+    return ctx, env
+
+
+def plan_for(policy: Policy, argv: list[str], plugins, **kwargs) -> tuple[Backend, LaunchContext, LaunchPlan, object]:
+    backend = select_backend(policy, plugins.backends())
+    viability = backend.viability()
+    if not viability.ok:
+        raise BackendUnavailable(f"backend {backend.name!r} cannot run here: {viability.reason}",
+                                 hint=viability.fix or "run `guard doctor`")
+    ctx, env = build_context(policy, argv, plugins, **kwargs)
+    plan = backend.plan(ctx)
+    plan.unenforced = backend.unenforced(ctx)
+    return backend, ctx, plan, env
