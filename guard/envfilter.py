@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Callable
 
 # Harmless variables that most tools need. Secret-looking values are still checked below.
@@ -33,7 +32,8 @@ SECRET_NAMES = (
 )
 
 # Values that look like private keys or well-known token formats, whatever the name.
-SECRET_VALUES = re.compile(
+_SECRET_VALUE_HINTS = ("-----BEGIN", "_", "AKIA", "ASIA", "sk-", "glpat-", "xox", "AIza", "://")
+_SECRET_VALUES = (
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
     r"|\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}"
     r"|\bgithub_pat_[A-Za-z0-9_]{40,}"
@@ -57,9 +57,33 @@ class EnvDecision:
     dropped_unlisted: tuple[str, ...]
 
 
+def _matches(name: str, pattern: str) -> bool:
+    """Shell-style match for patterns with '*' only at the ends (no regex: it is on the hot path)."""
+    core = pattern.strip("*")
+    if pattern.startswith("*") and pattern.endswith("*") and len(pattern) > 1:
+        return core in name
+    if pattern.startswith("*"):
+        return name.endswith(core)
+    if pattern.endswith("*"):
+        return name.startswith(core)
+    return name == pattern
+
+
+_value_regex = None
+
+
+def _value_looks_secret(value: str) -> bool:
+    global _value_regex
+    if not any(hint in value for hint in _SECRET_VALUE_HINTS):
+        return False  # cheap pre-check: most values never pay for the regex
+    if _value_regex is None:
+        _value_regex = re.compile(_SECRET_VALUES)
+    return bool(_value_regex.search(value))
+
+
 def looks_secret(name: str, value: str) -> bool:
     upper = name.upper()
-    return any(fnmatchcase(upper, p) for p in SECRET_NAMES) or bool(SECRET_VALUES.search(value))
+    return any(_matches(upper, p) for p in SECRET_NAMES) or _value_looks_secret(value)
 
 
 def filter_env(
@@ -77,7 +101,7 @@ def filter_env(
             env[name] = value
         elif looks_secret(name, value) or plugin_says_secret(name, value):
             secret.append(name)
-        elif not any(fnmatchcase(name, p) for p in DEFAULT_PASS):
+        elif not any(_matches(name, p) for p in DEFAULT_PASS):
             unlisted.append(name)
         else:
             env[name] = value

@@ -1,27 +1,114 @@
-"""Find, inside the workspace, what must be protected or hidden: one walk, every depth.
+"""Find, inside the workspace, what must be protected or hidden: every depth, kept fast.
 
 Found here: the always-protected names at any depth, git dirs of the workspace and of nested
-repositories, worktrees and submodules (``gitdir:`` files followed), and relative
-``deny_read`` patterns (a pattern without a slash matches at any depth, as in .gitignore).
+repositories, worktree and submodule pointers (``gitdir:`` files), and relative ``deny_read``
+patterns (a pattern without a slash matches at any depth, as in .gitignore).
+
+Walking a large workspace on every launch would cost more than the sandbox itself, so the
+findings are cached per folder together with the folder's mtime. Creating, deleting or
+renaming an entry changes its folder's mtime, so re-validating costs one ``stat`` per folder,
+not per file, and only changed folders are read again. Folders modified within the last two
+seconds are never trusted from the cache (coarse timestamps could hide a change). The cache
+lives in guard's state folder, which no sandbox can read or write.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import time
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from guard.protected import ALWAYS_PROTECTED, GIT_DIR_PROTECTED
 
+_RACY_NS = 2_000_000_000
+_CACHE_VERSION = 2
+
 
 @dataclass
 class WorkspaceScan:
     protected: list[tuple[Path, str]] = field(default_factory=list)
     denied: list[tuple[Path, str]] = field(default_factory=list)
-    # directories to pin as mount points so that renaming an ancestor cannot carry a
-    # protected path away and put a writable look-alike in its place
+    # folders to pin as mount points so that renaming an ancestor cannot carry a protected
+    # path away and put a writable look-alike in its place
     pinned: set[Path] = field(default_factory=set)
+
+
+def _read_folder(folder: str, names: dict, anywhere: list[str], rooted: list[str], prefix: int):
+    """One folder's findings: [(name, kind)] and its subfolders. kind: git-dir/git-file/protected/denied."""
+    found: list[list[str]] = []
+    subdirs: list[str] = []
+    with os.scandir(folder) as it:
+        for entry in it:
+            name = entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if name == ".git":
+                found.append([name, "git-dir" if is_dir else "git-file"])
+                continue  # never descend into git dirs
+            if name in names:
+                found.append([name, "protected"])
+            if anywhere or rooted:
+                rel = entry.path[prefix:]
+                if any(fnmatchcase(name, p) for p in anywhere) or any(fnmatchcase(rel, p) for p in rooted):
+                    found.append([name, "denied"])
+            if is_dir:
+                subdirs.append(name)
+    return found, subdirs
+
+
+def _cache_file(workspace: Path, key: str) -> Path:
+    from guard import paths
+
+    digest = hashlib.sha256(f"{workspace}\0{key}".encode()).hexdigest()[:32]
+    return paths.state_dir() / "scan" / f"{digest}.json"
+
+
+def _walk(workspace: Path, names: dict, anywhere: list[str], rooted: list[str], use_cache: bool) -> dict:
+    key = json.dumps([_CACHE_VERSION, sorted(names), anywhere, rooted])
+    cache_path = _cache_file(workspace, key)
+    old: dict = {}
+    if use_cache:
+        try:
+            data = json.loads(cache_path.read_text())
+            if data.get("key") == key:
+                old = data["folders"]
+        except (OSError, ValueError, KeyError, TypeError):
+            old = {}
+    now = time.time_ns()
+    root = str(workspace)
+    prefix = len(root) + 1
+    folders: dict = {}
+    dirty = False
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            continue
+        cached = old.get(folder)
+        if cached is not None and cached[0] == mtime and now - mtime > _RACY_NS:
+            found, subdirs = cached[1], cached[2]
+        else:
+            try:
+                found, subdirs = _read_folder(folder, names, anywhere, rooted, prefix)
+            except OSError:
+                continue
+            dirty = True
+        folders[folder] = [mtime, found, subdirs]
+        stack.extend(os.path.join(folder, s) for s in subdirs)
+    if use_cache and (dirty or len(folders) != len(old)):
+        try:
+            cache_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = cache_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": key, "folders": folders}))
+            os.replace(tmp, cache_path)
+        except OSError:
+            pass  # the cache is an optimisation; never a reason to fail
+    return folders
 
 
 def _gitdir_of(dotgit_file: Path) -> Path | None:
@@ -33,63 +120,50 @@ def _gitdir_of(dotgit_file: Path) -> Path | None:
     for line in text.splitlines():
         if line.startswith("gitdir:"):
             target = Path(line[len("gitdir:"):].strip())
-            return (dotgit_file.parent / target).resolve() if not target.is_absolute() else target
+            return target if target.is_absolute() else (dotgit_file.parent / target).resolve()
     return None
 
 
-def _protect_git_dir(scan: WorkspaceScan, git_dir: Path, whole: bool, why: str) -> None:
+def _protect_git_dir(scan: WorkspaceScan, git_dir: Path, whole: bool) -> None:
     if whole:
-        scan.protected.append((git_dir, why))
+        scan.protected.append((git_dir, "a nested repository's git dir: its hooks and config run outside"))
         return
     for name, reason in GIT_DIR_PROTECTED.items():
-        if (git_dir / name).exists():
+        if os.path.lexists(git_dir / name):
             scan.protected.append((git_dir / name, reason))
     common = git_dir / "commondir"  # a linked worktree shares hooks and config with its main repo
     if common.is_file():
         try:
             main = (git_dir / common.read_text().strip()).resolve()
         except OSError:
-            main = None
-        if main is not None:
-            for name in ("hooks", "config"):
-                scan.protected.append((main / name, f"{GIT_DIR_PROTECTED[name]} (shared by worktrees)"))
-    scan.pinned.add(git_dir)
+            return
+        for name in ("hooks", "config"):
+            scan.protected.append((main / name, f"{GIT_DIR_PROTECTED[name]} (shared by worktrees)"))
 
 
-def scan_workspace(workspace: Path, extra_names: dict[str, str], deny_patterns: list[str]) -> WorkspaceScan:
-    scan = WorkspaceScan()
+def scan_workspace(workspace: Path, extra_names: dict[str, str], deny_patterns: list[str],
+                   *, use_cache: bool = True) -> WorkspaceScan:
     names = {**ALWAYS_PROTECTED, **extra_names}
-    anywhere = [p for p in deny_patterns if "/" not in p.rstrip("/")]
+    anywhere = [p.rstrip("/") for p in deny_patterns if "/" not in p.rstrip("/")]
     rooted = [p.strip("/") for p in deny_patterns if "/" in p.rstrip("/")]
-    stack = [workspace]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name
-            path = Path(entry.path)
-            if name == ".git":
-                is_root = folder == workspace
-                if entry.is_dir(follow_symlinks=False):
-                    _protect_git_dir(scan, path, whole=not is_root,
-                                     why="a nested repository's git dir: its hooks and config run outside")
-                else:  # a worktree or submodule pointer: rewriting it would redirect git
-                    scan.protected.append((path, "gitdir pointer: rewriting it redirects git to attacker files"))
-                    target = _gitdir_of(path)
-                    if target is not None and target.is_dir():
-                        _protect_git_dir(scan, target, whole=False, why="")
-                if not is_root:
-                    scan.pinned.add(folder)
-                continue  # never descend into git dirs
-            if name in names:
-                scan.protected.append((path, names[name]))
-                scan.pinned.add(folder)
-            rel = os.path.relpath(entry.path, workspace)
-            if any(fnmatchcase(name, p) for p in anywhere) or any(fnmatchcase(rel, p) for p in rooted):
+    folders = _walk(workspace, names, anywhere, rooted, use_cache)
+    scan = WorkspaceScan()
+    for folder, (_mtime, found, _subdirs) in folders.items():
+        base = Path(folder)
+        for name, kind in found:
+            path = base / name
+            if kind == "git-dir":
+                _protect_git_dir(scan, path, whole=base != workspace)
+                scan.pinned.add(path)
+            elif kind == "git-file":  # rewriting the pointer would redirect git to attacker files
+                scan.protected.append((path, "gitdir pointer of a worktree or submodule"))
+                target = _gitdir_of(path)
+                if target is not None and target.is_dir():
+                    _protect_git_dir(scan, target, whole=False)
+            elif kind == "protected":
+                scan.protected.append((path, names.get(name, "protected by a plugin")))
+            elif kind == "denied":
                 scan.denied.append((path, "deny_read in the policy"))
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(path)
+            if kind != "denied" and base != workspace:
+                scan.pinned.add(base)
     return scan

@@ -17,6 +17,9 @@ from guard.errors import GuardError, UsageError
 
 DEFAULT_PROTOCOL = "https"
 PROTOCOLS = ("https", "http")
+# Sent when the stored credential has no username and git asked without one. GitHub documents
+# it for app tokens and accepts any name with a personal token; GitLab accepts any name too.
+DEFAULT_USERNAME = "x-access-token"
 MAX_SECRET = 16 * 1024  # generous for any token; stops a mistaken `< big-file`
 STORE_ENV = "GUARD_CREDS_STORE"
 

@@ -58,25 +58,31 @@ SURROGATE = re.compile(r"guard-surrogate-[A-Za-z0-9_.-]{8,}")
 
 
 def known_secrets(warn: Callable[[str], None] | None = None) -> list[tuple[str, str]]:
-    """(host, secret) pairs from the credential store, or [] with a notice when there is none.
+    """(host, secret) for every credential in the user's store (``guard creds``).
 
-    The broker (``guard.broker``) offers ``known_secrets() -> Iterable[tuple[str, str]]``.
-    Any other failure (a locked keyring, a broken backend) propagates: the caller fails closed.
+    No broker installed, or no usable store on this machine (no keyring backend at all): a
+    notice and []; nothing can have been stored there. A locked store raises (``StoreLocked``):
+    tokens may well be in it, so the caller refuses rather than skip the search.
     """
     warn = warn or (lambda text: print(text, file=sys.stderr))
     try:
-        import guard.broker as broker
+        from guard.broker.store import StoreUnavailable, open_store
     except ModuleNotFoundError as exc:
-        if exc.name not in ("guard.broker",):
+        if not (exc.name or "").startswith("guard.broker"):
             raise
-        warn("guard: notice: no credential broker installed (guard.broker); "
-             "stored tokens are not searched for")
+        warn("guard: notice: no credential broker in this guard; stored tokens are not searched for")
         return []
-    source = getattr(broker, "known_secrets", None)
-    if source is None:
-        warn("guard: notice: guard.broker offers no known_secrets(); stored tokens are not searched for")
+    try:
+        store = open_store()
+        pairs = []
+        for host in store.hosts():
+            credential = store.get(host)
+            if credential is not None:
+                pairs.append((host, credential.secret))
+        return pairs
+    except StoreUnavailable as exc:
+        warn(f"guard: notice: no usable credential store ({exc}); stored tokens are not searched for")
         return []
-    return [(str(host), str(secret)) for host, secret in source()]
 
 
 def scan_line(path: str, number: int, line: str, known: Iterable[tuple[str, str]]) -> list[Finding]:

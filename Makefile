@@ -1,0 +1,33 @@
+# Two front doors: `make demo` and `make test`. Both work on a fresh machine (as root they
+# install the system packages guard needs; otherwise they say which are missing).
+
+# Debian's /usr/bin/python3 is reachable by every user; the default python3 here may live in
+# root's home, which an unprivileged test user cannot enter.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test system-deps venv bench clean
+
+system-deps:
+	@sh .ci/system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: system-deps $(STAMP)
+
+demo: venv
+	sh demo/demo.sh
+
+test: venv
+	$(VENV)/bin/python -m pytest -q
+
+bench: venv
+	$(VENV)/bin/python bench/startup.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
