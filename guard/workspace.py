@@ -14,7 +14,6 @@ lives in guard's state folder, which no sandbox can read or write.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -62,7 +61,9 @@ def _read_folder(folder: str, names: dict, anywhere: list[str], rooted: list[str
 def _cache_file(workspace: Path, key: str) -> Path:
     from guard import paths
 
-    digest = hashlib.sha256(f"{workspace}\0{key}".encode()).hexdigest()[:32]
+    from guard.policy.trust import content_hash
+
+    digest = content_hash(f"{workspace}\0{key}".encode())[:32]
     return paths.state_dir() / "scan" / f"{digest}.json"
 
 

@@ -7,7 +7,6 @@ exactly what is enforced there.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -57,6 +56,8 @@ def _parse_port(text: str, where: str) -> int:
 
 def _split_host_port(text: str) -> tuple[str, str | None]:
     """Split ``host[:port]`` / ``[v6][:port]``; bare IPv6 without brackets is refused."""
+    import ipaddress  # ~2 ms; only paid when a pattern needs it
+
     if "%" in text:
         raise ValueError(f"zone ids are not allowed: {text!r}")
     if text.startswith("["):
@@ -86,10 +87,12 @@ class DomainPattern:
     host: str  # normalized; for a wildcard, the suffix after "*."
     wildcard: bool = False
     port: int | None = None
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    ip: object = None  # ipaddress.IPv4Address | IPv6Address
 
     def matches(self, host: str, port: int | None = None) -> bool:
         """``host`` must already be normalized (``normalize_host``) or a canonical IP string."""
+        import ipaddress
+
         if self.port is not None and port != self.port:
             return False
         if self.ip is not None:
@@ -107,6 +110,8 @@ class DomainPattern:
 
 
 def parse_domain_pattern(text: str) -> DomainPattern:
+    import ipaddress  # ~2 ms; only paid when a pattern needs it
+
     if not isinstance(text, str) or not text:
         raise ValueError("empty domain pattern")
     if any(c.isspace() for c in text) or "/" in text or "@" in text:
@@ -137,11 +142,13 @@ def parse_domain_pattern(text: str) -> DomainPattern:
 class LocalDestination:
     """An ``allow_local`` entry: ``host:port`` or ``CIDR[:port]``."""
 
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network | None
+    network: object  # ipaddress.IPv4Network | IPv6Network | None
     host: str | None
     port: int | None
 
     def matches(self, address: str, port: int, host: str | None = None) -> bool:
+        import ipaddress
+
         if self.port is not None and port != self.port:
             return False
         if self.network is not None:
@@ -156,6 +163,8 @@ class LocalDestination:
 
 
 def parse_local_destination(text: str) -> LocalDestination:
+    import ipaddress  # ~2 ms; only paid when a pattern needs it
+
     if not isinstance(text, str) or not text:
         raise ValueError("empty allow_local entry")
     if "%" in text:

@@ -6,7 +6,6 @@ must never be able to approve its own policy.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -15,7 +14,14 @@ from guard import paths
 
 
 def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    try:  # the builtin SHA-256: hashlib loads OpenSSL (~4 ms) on every `guard run`
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # Python 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data).hexdigest()
 
 
 class TrustStore:

@@ -6,7 +6,6 @@ Cheap reads of /proc only; nothing here starts a process, so it can run on every
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 
@@ -18,7 +17,14 @@ def _read(path: str) -> str | None:
 
 
 def bwrap_path() -> str | None:
-    return os.environ.get("GUARD_BWRAP") or shutil.which("bwrap")
+    override = os.environ.get("GUARD_BWRAP")
+    if override:
+        return override if os.access(override, os.X_OK) else None
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):  # shutil costs an import
+        candidate = os.path.join(folder or ".", "bwrap")
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def userns_problem() -> tuple[str, str] | None:

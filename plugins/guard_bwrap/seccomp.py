@@ -9,7 +9,7 @@ or an ssh agent; terminal injection; and io_uring, which would bypass the socket
 from __future__ import annotations
 
 import errno
-import platform
+import os
 import struct
 
 # (audit arch, nr socket, nr ioctl, nr io_uring_setup, nr io_uring_enter, nr io_uring_register)
@@ -37,11 +37,11 @@ def _ins(code: int, jt: int, jf: int, k: int) -> bytes:
 
 
 def supported() -> bool:
-    return platform.machine() in _ARCHES
+    return os.uname().machine in _ARCHES
 
 
 def build_filter() -> bytes:
-    arch, nr_socket, nr_ioctl, nr_uring_setup, nr_uring_enter, nr_uring_register = _ARCHES[platform.machine()]
+    arch, nr_socket, nr_ioctl, nr_uring_setup, nr_uring_enter, nr_uring_register = _ARCHES[os.uname().machine]
     prog = [
         _ins(_LD_W_ABS, 0, 0, 4),                # A = seccomp_data.arch
         _ins(_JEQ_K, 1, 0, arch),                # foreign ABIs (e.g. i386 socketcall) ...
