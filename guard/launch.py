@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from guard.backend import Backend, DeniedRead, LaunchContext, ProtectedPath
@@ -35,6 +35,8 @@ class LaunchPlan:
     notes: list[str] = field(default_factory=list)
     status_fd: bool = False  # the wrapper reports child pid and exit code as JSON on an extra fd
     seccomp: bytes | None = None  # a compiled seccomp filter the wrapper installs
+    proxy: bool = False  # a listening socket arrives on the channel; serve the egress proxy on it
+    channel_placeholder: str = ""  # argv token replaced by the channel's fd number
 
 
 def current_platform() -> str:
@@ -89,7 +91,7 @@ def _glob(pattern: Path) -> list[Path]:
 
 
 def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozenset[str] = frozenset(),
-                  host_env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[LaunchContext, object]:
+                  learn: bool = False, host_env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[LaunchContext, object]:
     """Resolve the policy against this machine: paths, protected files, environment."""
     from guard import paths
     from guard.envfilter import filter_env
@@ -108,7 +110,8 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
 
     denied: list[DeniedRead] = []
     relative_denies = []
-    for text, why in [*BUILTIN_DENIED_READS.items(), *plugins.denied_reads(home, policy),
+    state = (str(paths.state_dir()), "guard's own state: trust hashes, scan cache, credential file")
+    for text, why in [*BUILTIN_DENIED_READS.items(), state, *plugins.denied_reads(home, policy),
                       *((r.value, f"deny_read from {r.origin}") for r in policy.deny_read)]:
         if not (text.startswith(("~", "/"))):
             relative_denies.append(text)
@@ -152,6 +155,9 @@ def plan_for(policy: Policy, argv: list[str], plugins, **kwargs) -> tuple[Backen
         raise BackendUnavailable(f"backend {backend.name!r} cannot run here: {viability.reason}",
                                  hint=viability.fix or "run `guard doctor`")
     ctx, env = build_context(policy, argv, plugins, **kwargs)
+    wants_net = bool(policy.net_allow or policy.allow_local or policy.git_hosts or kwargs.get("learn"))
+    if wants_net:
+        ctx = replace(ctx, network="proxy")
     plan = backend.plan(ctx)
     plan.unenforced = backend.unenforced(ctx)
     return backend, ctx, plan, env

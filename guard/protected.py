@@ -73,5 +73,4 @@ BUILTIN_DENIED_READS: dict[str, str] = {
     "~/.python_history": "REPL history often holds pasted secrets",
     "~/.psql_history": "SQL history often holds passwords",
     "~/.mysql_history": "SQL history often holds passwords",
-    "~/.local/state/guard": "guard's own state: trust hashes and the encrypted credential file",
 }

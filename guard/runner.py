@@ -105,10 +105,33 @@ def _memfd(data: bytes) -> int:
     return fd
 
 
-def execute(plan: LaunchPlan) -> int:
+def _receive_listener(channel, proc) -> object | None:
+    """The listening socket the in-sandbox step created, or None when the sandbox died first."""
+    import socket
+
+    channel.settimeout(60)
+    try:
+        _msg, fds, _flags, _addr = socket.recv_fds(channel, 1, 1)
+    except OSError:
+        return None
+    if not fds:
+        return None
+    return socket.socket(fileno=fds[0])
+
+
+def execute(plan: LaunchPlan, serve_proxy=None) -> int:
+    """Run the plan. ``serve_proxy(listener)`` starts the egress proxy and returns an object
+    with ``stop()``; it is required when ``plan.proxy`` is set."""
     argv = list(plan.argv)
     keep: list[int] = []
     status = None
+    channel = None
+    if plan.proxy:
+        import socket
+
+        channel, inside = socket.socketpair()
+        keep.append(inside.detach())
+        argv = [str(keep[-1]) if a == plan.channel_placeholder else a for a in argv]
     if plan.status_fd:
         read_fd, write_fd = os.pipe()
         keep.append(write_fd)
@@ -126,6 +149,18 @@ def execute(plan: LaunchPlan) -> int:
         finally:
             for fd in keep:
                 os.close(fd)
+        proxy = None
+        if channel is not None:
+            listener = _receive_listener(channel, proc)
+            if listener is not None:
+                try:
+                    proxy = serve_proxy(listener)
+                except Exception:
+                    channel.close()  # the command never starts: the step exits on EOF
+                    proc.wait()
+                    raise
+                channel.sendall(b"G")
+            channel.close()
 
         def forward(signum, _frame):
             target = status.command_group() if status else None
@@ -143,6 +178,8 @@ def execute(plan: LaunchPlan) -> int:
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+            if proxy is not None:
+                proxy.stop()
     if status is not None:
         started = status.child_pid() is not None
         os.close(status.fd)

@@ -169,6 +169,14 @@ class BwrapBackend:
         env = dict(ctx.env)
         env["GUARD_SANDBOX"] = "1"
         env["TMPDIR"] = "/tmp"
-        args += ["--", *ctx.argv]
+        command = list(ctx.argv)
+        proxy = ctx.network == "proxy"
+        if proxy:  # the only way out: a proxy listening inside the sandbox's own netns
+            from guard_bwrap import netboot
+
+            command = netboot.wrap(ctx.argv)
+            env.update(netboot.proxy_env())
+        args += ["--", *command]
         return LaunchPlan(backend=self.name, argv=args, env=env, mounts=mounts, placeholders=placeholders,
-                          notes=notes, status_fd=True, seccomp=seccomp_filter)
+                          notes=notes, status_fd=True, seccomp=seccomp_filter, proxy=proxy,
+                          channel_placeholder="@guard-channel-fd@" if proxy else "")
