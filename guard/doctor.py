@@ -35,14 +35,18 @@ def core_checks() -> list[Check]:
     checks.append(Check("landlock", abi > 0, f"Landlock ABI {abi}" if abi else "Landlock unavailable",
                         None if abi else "boot a kernel >= 5.13 with lsm=landlock", required=False))
     try:
-        import keyring
+        from guard.broker.keyring_store import select_backend
+        from guard.broker.store import StoreUnavailable
 
-        backend = keyring.get_keyring()
-        name = f"{type(backend).__module__}.{type(backend).__name__}"
-        bad = any(s in name.lower() for s in ("fail", "null", "plaintext"))
-        checks.append(Check("keyring", not bad, f"keyring backend: {name}",
-                            "install and unlock a Secret Service (gnome-keyring) or use `guard creds --store file`"
-                            if bad else None, required=False))
+        try:  # the same rule the credential store applies: one place decides
+            backend = select_backend()
+            checks.append(Check("keyring", True, f"keyring backend: {type(backend).__module__}."
+                                f"{type(backend).__name__}", required=False))
+        except StoreUnavailable as exc:
+            checks.append(Check("keyring", False, str(exc),
+                                "install and unlock a Secret Service (gnome-keyring), "
+                                "or opt in to the encrypted file store: guard creds --store file",
+                                required=False))
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a finding
         checks.append(Check("keyring", False, f"keyring unusable: {exc}",
                             "pip install keyring secretstorage", required=False))

@@ -23,7 +23,7 @@ DEFAULT_PASS = (
 # Names that announce a secret. Matched case-insensitively against the whole name.
 SECRET_NAMES = (
     "*_TOKEN", "*_TOKEN_*", "TOKEN", "*TOKEN", "*_SECRET*", "SECRET*", "*_KEY", "*_KEY_*",
-    "*KEY_ID", "*PASSWORD*", "*PASSWD*", "*_PASS", "*_PWD", "*CREDENTIAL*", "*_AUTH",
+    "*KEY_ID", "*PASSWORD*", "*PASSPHRASE*", "*PASSWD*", "*_PASS", "*_PWD", "*CREDENTIAL*", "*_AUTH",
     "*AUTH_*", "*_COOKIE*", "*SESSION*", "AWS_*", "GH_*", "GITHUB_*", "GITLAB_*", "NPM_*",
     "PYPI_*", "TWINE_*", "DOCKER_*", "AZURE_*", "GOOGLE_*", "GCLOUD_*", "OPENAI_*",
     "ANTHROPIC_*", "HF_*", "HUGGING*", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO",

@@ -111,7 +111,9 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
     denied: list[DeniedRead] = []
     relative_denies = []
     state = (str(paths.state_dir()), "guard's own state: trust hashes, scan cache, credential file")
-    for text, why in [*BUILTIN_DENIED_READS.items(), state, *plugins.denied_reads(home, policy),
+    extra_state = [(os.environ["GUARD_CREDS_FILE"], "guard's encrypted credential file")] \
+        if os.environ.get("GUARD_CREDS_FILE") else []
+    for text, why in [*BUILTIN_DENIED_READS.items(), state, *extra_state, *plugins.denied_reads(home, policy),
                       *((r.value, f"deny_read from {r.origin}") for r in policy.deny_read)]:
         if not (text.startswith(("~", "/"))):
             relative_denies.append(text)

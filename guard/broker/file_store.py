@@ -33,7 +33,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from guard.broker.store import Credential, CredentialStore, StoreUnavailable
+from guard.broker.store import Credential, CredentialStore, StoreUnavailable, stored_credential
 from guard.errors import UsageError
 
 PASSPHRASE_ENV = "GUARD_CREDS_PASSPHRASE"
@@ -172,7 +172,7 @@ class FileStore(CredentialStore):
         entry = self._load().get(host)
         if entry is None:
             return None
-        return Credential(host, entry["secret"], entry.get("username"), entry.get("protocol") or "https")
+        return stored_credential(host, entry["secret"], entry)
 
     def set(self, credential: Credential) -> None:
         hosts = self._load()

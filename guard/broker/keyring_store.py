@@ -28,7 +28,8 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
-from guard.broker.store import Credential, CredentialStore, StoreLocked, StoreUnavailable
+from guard.broker.store import (Credential, CredentialStore, StoreLocked, StoreUnavailable,
+                                 stored_credential)
 
 SERVICE = "guard"
 INDEX = ("guard.index", "hosts")
@@ -125,7 +126,7 @@ class KeyringStore(CredentialStore):
             secret = self.backend.get_password(SERVICE, host)
         if secret is None:
             return None
-        return Credential(host, secret, meta.get("username"), meta.get("protocol") or "https")
+        return stored_credential(host, secret, meta)
 
     def set(self, credential: Credential) -> None:
         hosts = self._index()  # read first: a locked keyring fails here, before any write

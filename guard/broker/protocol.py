@@ -78,7 +78,10 @@ def parse_request(data: bytes) -> CredentialRequest:
 
 def _merge_url(request: CredentialRequest) -> None:
     url = request.fields.pop("url")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed '[' in the host
+        raise ProtocolError(f"url= is not a valid URL: {exc}") from None
     if not parts.scheme or not parts.netloc:
         raise ProtocolError(f"url= is not an absolute URL: {url[:60]!r}")
     userinfo, at, hostport = parts.netloc.rpartition("@")

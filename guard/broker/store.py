@@ -51,6 +51,15 @@ class Credential:
         return {"username": self.username, "protocol": self.protocol}
 
 
+def stored_credential(host: str, secret: str, meta: dict) -> Credential:
+    """A credential read back from a store; one that could not have been set is refused."""
+    try:
+        return Credential(host, secret, meta.get("username"), meta.get("protocol") or DEFAULT_PROTOCOL)
+    except UsageError as exc:  # e.g. written by another tool: a line break would reach a header
+        raise StoreUnavailable(f"the credential stored for {host} is not usable: {exc}",
+                               hint=f"set it again with `guard creds set {host}`") from None
+
+
 def _control(text: str) -> bool:
     # Cc covers CR, LF, NUL, DEL and C1 controls; the line/paragraph separators are split on
     # by some line readers. Any of them in a token would let it inject into an HTTP header or

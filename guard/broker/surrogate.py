@@ -38,7 +38,8 @@ class Surrogates:
     def verify(self, host: str, presented: str | bytes | None) -> bool:
         """True only for the surrogate this session issued for exactly ``host``.
 
-        Constant time in the presented value (``hmac.compare_digest``).
+        Constant time in the presented value (``hmac.compare_digest``). Characters that do not
+        encode are replaced, never raised on: no surrogate contains them, so they cannot match.
         """
         try:
             host = normalize_credential_host(host)
@@ -48,14 +49,14 @@ class Surrogates:
         if presented is None:
             presented = b""
         if isinstance(presented, str):
-            presented = presented.encode("utf-8", "surrogateescape")
+            presented = presented.encode("utf-8", "replace")
         same = hmac.compare_digest(expected or self._decoy, presented)
         return same and expected is not None
 
     def bound_host(self, presented: str | bytes) -> str | None:
         """The host a presented surrogate was issued for, comparing against every one."""
         if isinstance(presented, str):
-            presented = presented.encode("utf-8", "surrogateescape")
+            presented = presented.encode("utf-8", "replace")
         found = None
         for host, value in self._by_host.items():  # no early exit: same work whatever matches
             if hmac.compare_digest(value, presented):
