@@ -90,6 +90,17 @@ def _glob(pattern: Path) -> list[Path]:
     return sorted(set(found))
 
 
+def _own_code(plugins) -> set[Path]:
+    import guard
+
+    found = {Path(guard.__file__).resolve().parent, Path(sys.prefix).resolve()}
+    for info in getattr(plugins, "infos", ()):
+        module = sys.modules.get(info.module.partition(":")[0].strip())
+        if module is not None and getattr(module, "__file__", None):
+            found.add(Path(module.__file__).resolve().parent)
+    return found
+
+
 def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozenset[str] = frozenset(),
                   learn: bool = False, host_env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[LaunchContext, object]:
     """Resolve the policy against this machine: paths, protected files, environment."""
@@ -139,6 +150,12 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
     protected = [ProtectedPath(p, why) for p, why in scan.protected] + extra_abs
 
     writable = [workspace] + [p for r in policy.allow_write for p in _glob(_expand(r.value, workspace, home))]
+    # guard's own code and interpreter run outside the sandbox next time: a sandboxed edit
+    # there would be an escape, e.g. when guard is installed inside the workspace it guards.
+    for own in _own_code(plugins):
+        if any(own == w or w in own.parents for w in writable):
+            protected.append(ProtectedPath(own, "guard's own code or interpreter: it runs outside next"))
+            scan.pinned.add(own.parent)  # and `mv plugins x; mkdir plugins` must not work either
     read_only = [p for r in policy.deny_write for p in _glob(_expand(r.value, workspace, home))]
     allow_reads = [p for r in policy.allow_read for p in _glob(_expand(r.value, workspace, home))]
     ctx = LaunchContext(

@@ -182,7 +182,10 @@ class JsoncDocument:
 
     def _splice_many(self, edits: list[tuple[int, int, str]]) -> None:
         text = self.text
-        for start, end, replacement in sorted(edits, reverse=True):
+        # back to front, so earlier offsets stay valid; at one offset, the edit listed first
+        # must end up first in the text, so it is applied last
+        order = sorted(range(len(edits)), key=lambda i: (edits[i][0], i), reverse=True)
+        for start, end, replacement in (edits[i] for i in order):
             text = text[:start] + replacement + text[end:]
         self._set(text)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from guard.integrations.agent_hooks import install_warnings
 from guard.integrations.jsonc import Node, line_col
 from guard.integrations.jsonc_edit import JsoncDocument
 from guard.integrations.plan import FileChange, Plan, read_text, target
@@ -70,7 +71,7 @@ def guard_label(item: object) -> str | None:
 
 
 def plan(workspace: Path) -> Plan:
-    result = Plan()
+    result = Plan(warnings=install_warnings(workspace))  # the tasks start guard outside the sandbox
     tasks_path, settings_path = target(workspace, TASKS), target(workspace, SETTINGS)
     old = read_text(tasks_path)
     doc = JsoncDocument(NEW_TASKS if old is None else old, TASKS)
