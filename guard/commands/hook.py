@@ -39,9 +39,9 @@ def run_chained(path: str | None, args: list[str], stdin: bytes | None) -> int:
     """The previously installed hook, run the way git would have run it."""
     if not path or not os.path.isfile(path) or not os.access(path, os.X_OK):
         return 0  # git skips a hook that is not executable; so do we
-    result = subprocess.run([path, *args], input=stdin if stdin is not None else b"",
-                            stdin=None if stdin is not None else subprocess.DEVNULL)
-    return result.returncode
+    if stdin is None:
+        return subprocess.run([path, *args], stdin=subprocess.DEVNULL).returncode
+    return subprocess.run([path, *args], input=stdin).returncode
 
 
 def main(args: argparse.Namespace) -> int:
@@ -88,11 +88,11 @@ def _run_ours(name: str, hook_args: list[str], stdin: bytes | None) -> int:
 
 
 def _claude_pretool() -> int:
+    """Agents run the tool call on any failure status other than 2: every failure here is 2."""
     try:
         from guard.integrations.claude_pretool import main as pretool
-    except ModuleNotFoundError as exc:
-        if exc.name and "guard.integrations" in exc.name:
-            raise GuardError("the Claude Code integration (guard.integrations.claude_pretool) "
-                             "is not installed in this guard") from None
-        raise
-    return pretool(sys.stdin, sys.stdout)
+
+        return pretool(sys.stdin, sys.stdout, sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - fail closed: block the tool call, say why
+        print(f"guard: the agent hook failed, so the tool call is blocked: {exc}", file=sys.stderr)
+        return 2

@@ -75,18 +75,22 @@ class Installed:
 
 def install(repo: GitRepo, *, force: bool = False, guard: str | None = None) -> Installed:
     hooks_dir = repo.common_dir() / "hooks"
-    hooks_dir.mkdir(exist_ok=True)
     guard = guard if guard is not None else guard_executable()
     if not force:  # refuse before changing anything, not halfway through
         for name in HOOKS:
             _check_collision(hooks_dir, name)
     actions = []
-    for name in HOOKS:
-        actions.append(_install_one(hooks_dir, name, shim_text(name, guard), force))
+    try:
+        for name in HOOKS:
+            actions.append(_install_one(hooks_dir, name, shim_text(name, guard), force))
+    except OSError as exc:  # e.g. run inside a sandbox, where the hooks folder is read-only
+        raise GuardError(f"cannot write hooks in {hooks_dir}: {exc.strerror}",
+                         hint="run `guard hooks install` outside the sandbox, as yourself") from None
     return Installed(hooks_dir, actions, repo.config_get("core.hooksPath"))
 
 
 def _install_one(hooks_dir: Path, name: str, text: str, force: bool) -> str:
+    hooks_dir.mkdir(exist_ok=True)
     target = hooks_dir / name
     chained = hooks_dir / (name + CHAINED_SUFFIX)
     action = f"{name}: installed"

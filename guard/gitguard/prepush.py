@@ -88,14 +88,19 @@ def problems(repo: GitRepo, remote: str, url: str, updates: list[RefUpdate], pol
     return out
 
 
-def updates_from_environment() -> list[RefUpdate]:
-    """The pre-commit framework passes one update in variables instead of stdin lines."""
-    to_ref = os.environ.get("PRE_COMMIT_TO_REF")
-    if not to_ref:
+def updates_from_environment(repo: GitRepo) -> list[RefUpdate]:
+    """The pre-commit framework passes (the first) update in variables instead of stdin.
+
+    For a branch whose history is new to the remote it sets no FROM/TO refs at all; the
+    local branch's commit then stands in, and the update counts as a new ref.
+    """
+    remote_ref = os.environ.get("PRE_COMMIT_REMOTE_BRANCH")
+    if not remote_ref:
         return []
-    return [RefUpdate(os.environ.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_ref,
-                      os.environ.get("PRE_COMMIT_REMOTE_BRANCH", ""),
-                      os.environ.get("PRE_COMMIT_FROM_REF", "0" * len(to_ref)))]
+    local_ref = os.environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF") or repo.resolve(local_ref)
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or "0" * len(to_ref)
+    return [RefUpdate(local_ref, to_ref, remote_ref, from_ref)]
 
 
 def run(repo: GitRepo, remote: str, url: str, stdin_text: str) -> int:
@@ -103,7 +108,7 @@ def run(repo: GitRepo, remote: str, url: str, stdin_text: str) -> int:
     from guard.policy import load_policy
 
     try:
-        updates = parse_updates(stdin_text) or updates_from_environment()
+        updates = parse_updates(stdin_text) or updates_from_environment(repo)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     found = problems(repo, remote, url, updates, load_policy(repo.cwd))
