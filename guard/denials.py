@@ -80,18 +80,35 @@ class DenialLog:
 
     def read(self) -> list[Denial]:
         """Every readable entry, oldest first (the rotated file, then the current one)."""
-        out: list[Denial] = []
-        for file in (self.file.with_name(self.file.name + ".1"), self.file):
-            try:
-                text = file.read_text(encoding="utf-8", errors="replace")
-            except FileNotFoundError:
-                continue
-            out.extend(d for d in map(Denial.from_json, text.splitlines()) if d is not None)
-        return out
+        return self.snapshot()[0]
 
-    def follow(self, interval: float = 0.5, stop=lambda: False) -> Iterator[Denial]:
-        """Entries appended from now on, across rotation, until ``stop()`` is true."""
-        position, inode = self._end()
+    def snapshot(self) -> tuple[list[Denial], tuple[int, int]]:
+        """Every entry, and the (offset, inode) just past them for ``follow`` to go on from."""
+        out: list[Denial] = []
+        try:
+            text = self.file.with_name(self.file.name + ".1").read_bytes()
+            out.extend(self._parse(text))
+        except FileNotFoundError:
+            pass
+        try:
+            with open(self.file, "rb") as f:
+                data = f.read()
+                inode = os.fstat(f.fileno()).st_ino
+        except FileNotFoundError:
+            return out, (0, -1)
+        complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits for follow
+        out.extend(self._parse(complete))
+        return out, (len(complete), inode)
+
+    @staticmethod
+    def _parse(data: bytes) -> list[Denial]:
+        lines = data.decode("utf-8", "replace").splitlines()
+        return [d for d in map(Denial.from_json, lines) if d is not None]
+
+    def follow(self, start: tuple[int, int] | None = None, interval: float = 0.5,
+               stop=lambda: False) -> Iterator[Denial]:
+        """Entries appended after ``start`` (default: now), across rotation, until ``stop()``."""
+        position, inode = start if start is not None else self._end()
         pending = b""
         while not stop():
             try:
@@ -100,7 +117,7 @@ class DenialLog:
                 time.sleep(interval)
                 continue
             if st.st_ino != inode or st.st_size < position:  # rotated or truncated
-                position, inode = 0, st.st_ino
+                position, inode, pending = 0, st.st_ino, b""
             if st.st_size > position:
                 with open(self.file, "rb") as f:
                     f.seek(position)

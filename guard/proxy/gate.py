@@ -18,6 +18,7 @@ from typing import Awaitable, Callable
 
 from guard.denials import Denial, DenialLog
 from guard.egress import EgressDecision, EgressRequest, combine
+from guard.proxy.relay import TIMEOUT, within
 from guard.proxy.target import bracketed, canonical_host
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -90,6 +91,14 @@ class EgressGate:
                 self._learned.add(bracketed(host))
         return verdict
 
+    def refuse(self, host_text: str, port: int, via: str, rule: str) -> Verdict:
+        """A denial decided by the protocol layer (say, a Host header that names another site)."""
+        try:
+            host = canonical_host(host_text)
+        except ValueError:
+            host = host_text
+        return self._deny(Verdict(host, port, EgressDecision(False, rule)), via)
+
     def _decide(self, request: EgressRequest) -> EgressDecision:
         try:
             return combine(self.plugins.egress_decisions(request, self.policy))
@@ -98,8 +107,8 @@ class EgressGate:
 
     async def _resolve(self, host: str, port: int) -> tuple[str, ...]:
         try:
-            found = await asyncio.wait_for(self.resolver(host, port), self.resolve_timeout)
-        except asyncio.TimeoutError:
+            found = await within(self.resolve_timeout, self.resolver(host, port))
+        except TIMEOUT:
             raise OSError(f"lookup timed out after {self.resolve_timeout:g}s") from None
         unique: list[str] = []
         for text in found:

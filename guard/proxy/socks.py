@@ -51,7 +51,7 @@ async def handshake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
         except UnicodeDecodeError:
             await _fail(writer, NOT_ALLOWED)
             raise SocksError(NOT_ALLOWED, "domain name is not UTF-8") from None
-        if not host or any(c in host for c in "[]:%") :  # a name, never an address in disguise
+        if not host or any(c in host for c in "[]:%"):  # a name; addresses have their own types
             await _fail(writer, NOT_ALLOWED)
             raise SocksError(NOT_ALLOWED, f"invalid domain name {host[:80]!r}")
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from guard.policy.patterns import normalize_host
 
@@ -62,6 +63,7 @@ def parse_ipv4(text: str) -> str | None:
     return str(ipaddress.IPv4Address(value))
 
 
+@lru_cache(maxsize=4096)  # pure, and asked once per connection: most connections repeat a host
 def canonical_host(text: str) -> str:
     """Canonical form of a host: dotted-quad IPv4, compressed IPv6 (no brackets), or a name.
 
