@@ -27,8 +27,6 @@ GIT_DIR_PROTECTED: dict[str, str] = {
     "hooks": "git runs hooks outside the sandbox on the next commit, checkout or push",
     "config": "core.fsmonitor, core.hooksPath, aliases and filters run code outside",
     "config.worktree": "per-worktree config can set the same code-running keys",
-    "modules": "submodule git dirs hold their own hooks and config",
-    "worktrees": "linked worktrees' git dirs hold per-worktree config",
     "info": "info/attributes can route files through filters defined in config",
 }
 

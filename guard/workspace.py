@@ -132,6 +132,20 @@ def _protect_git_dir(scan: WorkspaceScan, git_dir: Path, whole: bool) -> None:
     for name, reason in GIT_DIR_PROTECTED.items():
         if os.path.lexists(git_dir / name):
             scan.protected.append((git_dir / name, reason))
+    # Submodule and worktree git dirs stay writable (commits there are legitimate work), but
+    # their own hooks and config do not, and they are pinned so they cannot be swapped.
+    for kind in ("modules", "worktrees"):
+        try:
+            children = [e for e in os.scandir(git_dir / kind) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for child in children:
+            child_dir = Path(child.path)
+            if kind == "modules":
+                _protect_git_dir(scan, child_dir, whole=False)
+            elif os.path.lexists(child_dir / "config.worktree"):
+                scan.protected.append((child_dir / "config.worktree", GIT_DIR_PROTECTED["config.worktree"]))
+            scan.pinned.add(child_dir)
     common = git_dir / "commondir"  # a linked worktree shares hooks and config with its main repo
     if common.is_file():
         try:
