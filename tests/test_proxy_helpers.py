@@ -16,7 +16,6 @@ from guard.denials import DenialLog
 from guard.plugins import Plugins
 from guard.proxy.server import Limits
 from guard.proxy.thread import ProxyThread
-
 from guard.policy.layer import Layer, parse_layer
 from guard.policy.load import merge
 from guard.policy.model import BUILTIN, MANAGED, REPO
@@ -71,6 +70,18 @@ class Upstream:
                 super().setup()
 
             def _answer(self):
+                if self.path.startswith("/bulk/"):  # N bytes, then close: the tail must arrive
+                    size = int(self.path.split("/")[2])
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    block = bytes(range(256)) * 4096
+                    while size:
+                        chunk = block[: min(size, len(block))]
+                        self.wfile.write(chunk)
+                        size -= len(chunk)
+                    self.close_connection = True
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                     body = b""

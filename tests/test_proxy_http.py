@@ -274,3 +274,36 @@ def test_learn_mode_records_what_the_command_needed(tmp_path, monkeypatch):
     assert local.startswith(b"HTTP/1.1 403")  # 192.0.2.1 is not public: still denied
     assert two.startswith(b"HTTP/1.1 502")  # let through (and then not dialled here)
     assert learned == ("three.example", "two.example")
+
+
+@pytest.mark.parametrize("via", ["http", "connect", "socks5"])
+def test_a_slow_reader_gets_every_byte_after_upstream_closes(tmp_path, upstream, via):
+    import socket
+    import struct
+    import time
+
+    size = 8 * 1024 * 1024
+    with running_proxy(allowing(tmp_path, upstream), tmp_path) as proxy:
+        sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        request = f"GET /bulk/{size} HTTP/1.1\r\nHost: 127.0.0.1:{upstream.port}\r\n\r\n".encode()
+        if via == "http":
+            sock.sendall(request.replace(b"/bulk", f"http://127.0.0.1:{upstream.port}/bulk".encode(), 1))
+        elif via == "connect":
+            sock.sendall(f"CONNECT 127.0.0.1:{upstream.port} HTTP/1.1\r\n\r\n".encode())
+            assert sock.recv(39).startswith(b"HTTP/1.1 200")
+            sock.sendall(request)
+        else:
+            sock.sendall(b"\x05\x01\x00")
+            assert sock.recv(2) == b"\x05\x00"
+            sock.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", upstream.port))
+            assert sock.recv(10)[1] == 0
+            sock.sendall(request)
+        time.sleep(0.5)  # read nothing for a while: the upstream finishes and closes first
+        data = b""
+        while chunk := sock.recv(1 << 20):
+            data += chunk
+        sock.close()
+    body = data.split(b"\r\n\r\n", 1)[1]
+    assert len(body) == size
+    assert body == (bytes(range(256)) * (size // 256))
