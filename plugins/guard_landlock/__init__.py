@@ -1,0 +1,1 @@
+"""Builtin plugin guard_landlock (in progress)."""
