@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from guard.launch import LaunchPlan
+    from guard.probes import Probes
     from guard.policy import Policy
 
 
@@ -53,6 +54,14 @@ class LaunchContext:
     degraded: frozenset[str] = frozenset()  # named degraded modes the user asked for
     network: str = "none"  # "none": no network at all; later "proxy"
     extra: dict = field(default_factory=dict)
+    # every filesystem fact the plan depends on goes through here (see guard.probes)
+    probes: Probes = field(default_factory=lambda: _new_probes())
+
+
+def _new_probes():
+    from guard.probes import Probes
+
+    return Probes()
 
 
 class Backend(Protocol):

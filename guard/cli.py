@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 
@@ -32,14 +31,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with the usage, as SPEC section 3 says
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"guard: error: {message}\n")
+def build_parser(only: str | None = None):
+    import argparse
 
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     from guard import __version__
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # exit 2 with the usage, as SPEC section 3 says
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"guard: error: {message}\n")
 
     parser = _Parser(prog="guard", description="A workspace boundary for AI coding agents.")
     parser.add_argument("--version", action="version", version=f"guard {__version__}")
@@ -55,6 +55,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["run", "--"] and len(argv) > 2:  # the hot path: a cached plan, no parsing
+        from guard.commands.run import fast_main
+
+        try:
+            status = fast_main(argv[2:])
+        except GuardError as exc:
+            print(exc.render(), file=sys.stderr)
+            return exc.exit_status
+        if status is not None:
+            return status
     chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(chosen if chosen in COMMANDS else None)
     args = parser.parse_args(argv)

@@ -68,26 +68,10 @@ def select_backend(policy: Policy, backends: list[Backend]) -> Backend:
     )
 
 
-def _expand(text: str, workspace: Path, home: Path) -> Path:
-    if text == "~" or text.startswith("~/"):
-        return home / text[2:] if text != "~" else home
-    path = Path(text)
-    return path if path.is_absolute() else workspace / path
+def _paths(probes, text: str, workspace: Path, home: Path) -> list[Path]:
+    from guard.pathglob import expand
 
-
-def _glob(pattern: Path) -> list[Path]:
-    text = str(pattern)
-    if not any(c in text for c in "*?["):
-        return [pattern]
-    import glob
-
-    found = [Path(p) for p in glob.glob(text, recursive=True, include_hidden=True)] if sys.version_info >= (3, 11) \
-        else [Path(p) for p in glob.glob(text, recursive=True)]
-    if text.endswith("/**"):  # "data/raw/**" also means the folder itself, so nothing new appears in it
-        base = Path(text[:-3])
-        if base.is_dir():
-            found.append(base)
-    return sorted(set(found))
+    return [Path(p) for p in probes.call("guard.pathglob:expand_glob", expand(text, str(workspace), str(home)))]
 
 
 def _own_code(plugins) -> set[Path]:
@@ -102,15 +86,18 @@ def _own_code(plugins) -> set[Path]:
 
 
 def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozenset[str] = frozenset(),
-                  learn: bool = False, host_env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[LaunchContext, object]:
+                  learn: bool = False, probes=None, host_env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[LaunchContext, object]:
     """Resolve the policy against this machine: paths, protected files, environment."""
     from guard import paths
     from guard.envfilter import filter_env
     from guard.protected import BUILTIN_DENIED_READS
     from guard.workspace import scan_workspace
 
+    from guard.probes import Probes
+
+    probes = probes if probes is not None else Probes()
     workspace = policy.workspace
-    home = paths.home().resolve()
+    home = Path(probes.realpath(paths.home()))
     if workspace in (Path("/"), home) or workspace in home.parents:
         raise GuardError(
             f"refusing to use {workspace} as the workspace: it would make your home writable",
@@ -129,12 +116,9 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
         if not (text.startswith(("~", "/"))):
             relative_denies.append(text)
             continue
-        for path in _glob(_expand(text, workspace, home)):
+        for path in _paths(probes, text, workspace, home):
             denied.append(DeniedRead(path, why))
-            try:
-                real = path.resolve()
-            except (OSError, RuntimeError):
-                continue
+            real = Path(probes.realpath(path))
             if real != path:  # a symlinked credential folder: hide where it really lives too
                 denied.append(DeniedRead(real, why + " (symlink target)"))
 
@@ -145,24 +129,24 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
             extra_abs.append(ProtectedPath(Path(text), why))
         else:
             extra_names[text] = why
-    scan = scan_workspace(workspace, extra_names, relative_denies)
+    scan = scan_workspace(workspace, extra_names, relative_denies, probes=probes)
     denied += [DeniedRead(p, why) for p, why in scan.denied]
     protected = [ProtectedPath(p, why) for p, why in scan.protected] + extra_abs
 
-    writable = [workspace] + [p for r in policy.allow_write for p in _glob(_expand(r.value, workspace, home))]
+    writable = [workspace] + [p for r in policy.allow_write for p in _paths(probes, r.value, workspace, home)]
     # guard's own code and interpreter run outside the sandbox next time: a sandboxed edit
     # there would be an escape, e.g. when guard is installed inside the workspace it guards.
     for own in _own_code(plugins):
         if any(own == w or w in own.parents for w in writable):
             protected.append(ProtectedPath(own, "guard's own code or interpreter: it runs outside next"))
             scan.pinned.add(own.parent)  # and `mv plugins x; mkdir plugins` must not work either
-    read_only = [p for r in policy.deny_write for p in _glob(_expand(r.value, workspace, home))]
-    allow_reads = [p for r in policy.allow_read for p in _glob(_expand(r.value, workspace, home))]
+    read_only = [p for r in policy.deny_write for p in _paths(probes, r.value, workspace, home)]
+    allow_reads = [p for r in policy.allow_read for p in _paths(probes, r.value, workspace, home)]
     ctx = LaunchContext(
         policy=policy, argv=tuple(argv), env=env.env, cwd=(cwd or Path.cwd()).resolve(),
         protected=tuple(protected), denied_reads=tuple(denied), writable=tuple(writable),
         read_only=tuple(read_only), allow_reads=tuple(allow_reads), degraded=degraded,
-        extra={"pinned": sorted(scan.pinned)},
+        extra={"pinned": sorted(scan.pinned)}, probes=probes,
     )
     return ctx, env
 

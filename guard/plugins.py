@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from guard import hookspecs
+from guard.entrypoints import entry_points as _entry_points
 from guard.errors import GuardError
 
 if TYPE_CHECKING:
@@ -32,6 +33,18 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
+class _PluginManager(pluggy.PluginManager):
+    """Accepts plain ``guard_*`` functions as hook implementations, as pytest does for
+    ``pytest_*``: a plugin then need not import pluggy, which keeps cached launches light.
+    ``@guard.hookspecs.hookimpl`` still works and is needed only for options."""
+
+    def parse_hookimpl_opts(self, plugin, name: str):
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("guard_") and callable(getattr(plugin, name, None)):
+            opts = {}
+        return opts
+
+
 class Plugins:
     """The loaded plugins, with one typed method per hook."""
 
@@ -46,7 +59,7 @@ class Plugins:
         """Load every entry point in group ``guard`` not named in ``GUARD_DISABLE_PLUGINS``."""
         import importlib
 
-        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm = _PluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
         disabled = [n.strip() for n in os.environ.get("GUARD_DISABLE_PLUGINS", "").split(",") if n.strip()]
         infos: list[PluginInfo] = []
@@ -100,39 +113,6 @@ class Plugins:
 
     def doctor_checks(self) -> list:
         return [c for result in self._pm.hook.guard_doctor_checks() for c in result]
-
-
-def _entry_points(group: str) -> list[tuple[str, str, str]]:
-    """(name, value, "dist version") of every entry point in ``group``, sorted by name.
-
-    Reads ``entry_points.txt`` of each installed distribution directly: importlib.metadata
-    costs ~20 ms to import and parse, which ``guard run`` pays on every command. The first
-    distribution found on sys.path wins, as with importlib.metadata.
-    """
-    found: dict[str, tuple[str, str, str]] = {}
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for meta in names:
-            if not meta.endswith((".dist-info", ".egg-info")):
-                continue
-            try:
-                with open(os.path.join(entry, meta, "entry_points.txt"), encoding="utf-8") as f:
-                    text = f.read()
-            except OSError:
-                continue
-            dist = meta.rsplit(".", 1)[0].replace("-", " ", 1)
-            section = None
-            for line in text.splitlines():
-                line = line.strip()
-                if line.startswith("["):
-                    section = line.strip("[]").strip()
-                elif section == group and "=" in line and not line.startswith(("#", ";")):
-                    name, value = (x.strip() for x in line.split("=", 1))
-                    found.setdefault(name, (name, value, dist))
-    return [found[k] for k in sorted(found)]
 
 
 def _pairs(results: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -27,13 +26,15 @@ _RACY_NS = 2_000_000_000
 _CACHE_VERSION = 2
 
 
-@dataclass
 class WorkspaceScan:
-    protected: list[tuple[Path, str]] = field(default_factory=list)
-    denied: list[tuple[Path, str]] = field(default_factory=list)
-    # folders to pin as mount points so that renaming an ancestor cannot carry a protected
-    # path away and put a writable look-alike in its place
-    pinned: set[Path] = field(default_factory=set)
+    """What the scan found. A plain class: dataclasses cost an import on the hot path."""
+
+    def __init__(self) -> None:
+        self.protected: list[tuple[Path, str]] = []
+        self.denied: list[tuple[Path, str]] = []
+        # folders to pin as mount points so that renaming an ancestor cannot carry a protected
+        # path away and put a writable look-alike in its place
+        self.pinned: set[Path] = set()
 
 
 def _read_folder(folder: str, names: dict, anywhere: list[str], rooted: list[str], prefix: int):
@@ -61,7 +62,7 @@ def _read_folder(folder: str, names: dict, anywhere: list[str], rooted: list[str
 def _cache_file(workspace: Path, key: str) -> Path:
     from guard import paths
 
-    from guard.policy.trust import content_hash
+    from guard.digest import content_hash
 
     digest = content_hash(f"{workspace}\0{key}".encode())[:32]
     return paths.state_dir() / "scan" / f"{digest}.json"
@@ -112,8 +113,16 @@ def _walk(workspace: Path, names: dict, anywhere: list[str], rooted: list[str], 
     return folders
 
 
-def _gitdir_of(dotgit_file: Path) -> Path | None:
+def findings(workspace: str, names: list[str], anywhere: list[str], rooted: list[str],
+             use_cache: bool = True) -> list[list[str]]:
+    """Every finding in the workspace as ``[folder, name, kind]``, sorted (JSON-able, replayable)."""
+    folders = _walk(Path(workspace), dict.fromkeys(names, ""), anywhere, rooted, use_cache)
+    return sorted([folder, name, kind] for folder, (_m, found, _s) in folders.items() for name, kind in found)
+
+
+def _gitdir_of(dotgit_file: Path, probes) -> Path | None:
     """Follow a ``.git`` file (worktree or submodule): ``gitdir: PATH``."""
+    probes.content(dotgit_file)  # the plan depends on where it points
     try:
         text = dotgit_file.read_text(errors="replace")[:4096]
     except OSError:
@@ -121,64 +130,71 @@ def _gitdir_of(dotgit_file: Path) -> Path | None:
     for line in text.splitlines():
         if line.startswith("gitdir:"):
             target = Path(line[len("gitdir:"):].strip())
-            return target if target.is_absolute() else (dotgit_file.parent / target).resolve()
+            return target if target.is_absolute() else Path(probes.realpath(dotgit_file.parent / target))
     return None
 
 
-def _protect_git_dir(scan: WorkspaceScan, git_dir: Path, whole: bool) -> None:
+def _protect_git_dir(scan: WorkspaceScan, git_dir: Path, whole: bool, probes) -> None:
     if whole:
         scan.protected.append((git_dir, "a nested repository's git dir: its hooks and config run outside"))
         return
     for name, reason in GIT_DIR_PROTECTED.items():
-        if os.path.lexists(git_dir / name):
+        if probes.lexists(git_dir / name):
             scan.protected.append((git_dir / name, reason))
     # Submodule and worktree git dirs stay writable (commits there are legitimate work), but
     # their own hooks and config do not, and they are pinned so they cannot be swapped.
     for kind in ("modules", "worktrees"):
-        try:
-            children = [e for e in os.scandir(git_dir / kind) if e.is_dir(follow_symlinks=False)]
-        except OSError:
-            continue
+        children = probes.call("guard.workspace:subfolders", str(git_dir / kind))
         for child in children:
-            child_dir = Path(child.path)
+            child_dir = git_dir / kind / child
             if kind == "modules":
-                _protect_git_dir(scan, child_dir, whole=False)
-            elif os.path.lexists(child_dir / "config.worktree"):
+                _protect_git_dir(scan, child_dir, False, probes)
+            elif probes.lexists(child_dir / "config.worktree"):
                 scan.protected.append((child_dir / "config.worktree", GIT_DIR_PROTECTED["config.worktree"]))
             scan.pinned.add(child_dir)
     common = git_dir / "commondir"  # a linked worktree shares hooks and config with its main repo
-    if common.is_file():
+    if probes.content(common) is not None:
         try:
-            main = (git_dir / common.read_text().strip()).resolve()
+            main = Path(probes.realpath(git_dir / common.read_text().strip()))
         except OSError:
             return
         for name in ("hooks", "config"):
             scan.protected.append((main / name, f"{GIT_DIR_PROTECTED[name]} (shared by worktrees)"))
 
 
+def subfolders(path: str) -> list[str]:
+    try:
+        return sorted(e.name for e in os.scandir(path) if e.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+
+
 def scan_workspace(workspace: Path, extra_names: dict[str, str], deny_patterns: list[str],
-                   *, use_cache: bool = True) -> WorkspaceScan:
+                   *, use_cache: bool = True, probes=None) -> WorkspaceScan:
+    if probes is None:
+        from guard.probes import Probes
+
+        probes = Probes()
     names = {**ALWAYS_PROTECTED, **extra_names}
     anywhere = [p.rstrip("/") for p in deny_patterns if "/" not in p.rstrip("/")]
     rooted = [p.strip("/") for p in deny_patterns if "/" in p.rstrip("/")]
-    folders = _walk(workspace, names, anywhere, rooted, use_cache)
+    found = probes.call("guard.workspace:findings", str(workspace), sorted(names), anywhere, rooted, use_cache)
     scan = WorkspaceScan()
-    for folder, (_mtime, found, _subdirs) in folders.items():
+    for folder, name, kind in found:
         base = Path(folder)
-        for name, kind in found:
-            path = base / name
-            if kind == "git-dir":
-                _protect_git_dir(scan, path, whole=base != workspace)
-                scan.pinned.add(path)
-            elif kind == "git-file":  # rewriting the pointer would redirect git to attacker files
-                scan.protected.append((path, "gitdir pointer of a worktree or submodule"))
-                target = _gitdir_of(path)
-                if target is not None and target.is_dir():
-                    _protect_git_dir(scan, target, whole=False)
-            elif kind == "protected":
-                scan.protected.append((path, names.get(name, "protected by a plugin")))
-            elif kind == "denied":
-                scan.denied.append((path, "deny_read in the policy"))
-            if kind != "denied" and base != workspace:
-                scan.pinned.add(base)
+        path = base / name
+        if kind == "git-dir":
+            _protect_git_dir(scan, path, base != workspace, probes)
+            scan.pinned.add(path)
+        elif kind == "git-file":  # rewriting the pointer would redirect git to attacker files
+            scan.protected.append((path, "gitdir pointer of a worktree or submodule"))
+            target = _gitdir_of(path, probes)
+            if target is not None and probes.is_dir(target):
+                _protect_git_dir(scan, target, False, probes)
+        elif kind == "protected":
+            scan.protected.append((path, names.get(name, "protected by a plugin")))
+        elif kind == "denied":
+            scan.denied.append((path, "deny_read in the policy"))
+        if kind != "denied" and base != workspace:
+            scan.pinned.add(base)
     return scan

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from guard.errors import BackendUnavailable, UsageError
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
+def configure(parser) -> None:
+    import argparse
+
     parser.add_argument("--json-log", action="store_true", help="print guard's own messages as JSON lines")
     parser.add_argument("--learn", action="store_true",
                         help="let unlisted public domains through, then print the allow entries needed")
@@ -26,7 +27,44 @@ def warn(message: str, json_log: bool) -> None:
         print(f"guard: warning: {message}", file=sys.stderr)
 
 
-def main(args: argparse.Namespace) -> int:
+def _proxy_server(cmd: list[str], learn: bool, proxies: list, policy=None, plugins=None):
+    def serve_proxy(listener):
+        from guard.plugins import Plugins
+        from guard.policy import load_policy
+        from guard.proxy.thread import ProxyThread
+
+        proxy = ProxyThread(policy or load_policy(), plugins or Plugins.load(), [listener],
+                            learn=learn, command=cmd).start()
+        proxies.append(proxy)
+        return proxy
+
+    return serve_proxy
+
+
+def fast_main(cmd: list[str]) -> int | None:
+    """``guard run -- CMD`` from a still-valid cached plan (guard.plancache), or None on a miss."""
+    import os
+
+    if os.environ.get("GUARD_NO_PLAN_CACHE"):
+        return None
+    try:
+        from guard import plancache
+
+        found = plancache.lookup(os.getcwd())
+    except Exception:  # noqa: BLE001 - any doubt about the cache means: plan from scratch
+        return None
+    if found is None:
+        return None
+    plan, warnings = found
+    plan.argv = plan.argv + list(cmd)
+    for message in warnings:
+        warn(message, False)
+    from guard.runner import execute
+
+    return execute(plan, _proxy_server(cmd, False, []) if plan.proxy else None)
+
+
+def main(args) -> int:
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         raise UsageError("no command given", hint="guard run -- CMD [ARGS...]")
@@ -35,29 +73,31 @@ def main(args: argparse.Namespace) -> int:
     from guard.policy import load_policy
     from guard.runner import execute
 
+    from pathlib import Path
+
+    from guard import paths, plancache
+    from guard.probes import Probes
+
+    probes = Probes()  # the policy's sources are recorded before they are read: no race
+    plancache.policy_facts(probes, paths.find_workspace(Path.cwd()))
     policy = load_policy()
-    for item in policy.withheld:
-        warn(f"untrusted sandbox.toml: left out {item.describe()}; run `guard trust` to apply it",
-             args.json_log)
+    warnings = [f"untrusted sandbox.toml: left out {item.describe()}; run `guard trust` to apply it"
+                for item in policy.withheld]
+    for message in warnings:
+        warn(message, args.json_log)
     plugins = Plugins.load()
     _backend, _ctx, plan, _env = plan_for(policy, cmd, plugins, degraded=frozenset(args.degraded),
-                                          learn=args.learn)
+                                          learn=args.learn, probes=probes)
     refused = [rule for rule in plan.unenforced if rule.split(":")[0] not in args.degraded]
     if refused:
         raise BackendUnavailable(
             f"backend {plan.backend!r} cannot enforce here: " + "; ".join(refused),
             hint="use a stronger backend (`guard doctor`), or accept it by name with --degraded MODE",
         )
-    proxies = []
-
-    def serve_proxy(listener):
-        from guard.proxy.thread import ProxyThread
-
-        proxy = ProxyThread(policy, plugins, [listener], learn=args.learn, command=cmd).start()
-        proxies.append(proxy)
-        return proxy
-
-    status = execute(plan, serve_proxy if plan.proxy else None)
+    if not (args.learn or args.degraded or args.json_log):
+        plancache.store(plan, _ctx, cmd, warnings)
+    proxies: list = []
+    status = execute(plan, _proxy_server(cmd, args.learn, proxies, policy, plugins) if plan.proxy else None)
     if args.learn and proxies:
         learned = proxies[0].learned()
         if learned:

@@ -13,15 +13,7 @@ from pathlib import Path
 from guard import paths
 
 
-def content_hash(data: bytes) -> str:
-    try:  # the builtin SHA-256: hashlib loads OpenSSL (~4 ms) on every `guard run`
-        from _sha256 import sha256  # Python 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256  # Python 3.12+
-        except ImportError:
-            from hashlib import sha256
-    return sha256(data).hexdigest()
+from guard.digest import content_hash  # noqa: E402,F401 - re-exported for callers
 
 
 class TrustStore:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -14,28 +13,6 @@ from guard_bwrap import machine
 
 def _inside(path: Path, roots) -> bool:
     return any(path == r or r in path.parents for r in roots)
-
-
-def _cached_version(path: str) -> tuple[int, ...]:
-    """bwrap --version, cached per binary so that a launch does not pay for an extra exec."""
-    from guard import paths
-
-    st = os.stat(path)
-    key = f"{path}:{st.st_mtime_ns}:{st.st_size}"
-    cache = paths.state_dir() / "bwrap-version.json"
-    try:
-        data = json.loads(cache.read_text())
-        if data.get("key") == key:
-            return tuple(data["version"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    version = machine.bwrap_version(path)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"key": key, "version": list(version)}))
-    except OSError:
-        pass
-    return version
 
 
 class BwrapBackend:
@@ -60,7 +37,9 @@ class BwrapBackend:
         return missing
 
     def plan(self, ctx: LaunchContext) -> LaunchPlan:
-        bwrap = machine.bwrap_path() or "bwrap"
+        probes = ctx.probes
+        probes.call("guard_bwrap.machine:userns_problem")  # a cached plan needs a still-usable bwrap
+        bwrap = probes.call("guard_bwrap.machine:bwrap_path") or "bwrap"
         args: list[str] = [bwrap]
         mounts: list[Mount] = []
 
@@ -71,7 +50,7 @@ class BwrapBackend:
         # namespace has only its own loopback: no route out, no abstract unix sockets of the host.
         args += ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                  "--unshare-net", "--unshare-cgroup-try", "--hostname", "guard-sandbox"]
-        if _cached_version(bwrap) >= (0, 8):
+        if tuple(probes.call("guard_bwrap.machine:cached_version", bwrap)) >= (0, 8):
             args += ["--disable-userns"]  # no nested user namespaces: less kernel attack surface
         # --new-session: no controlling terminal, so TIOCSTI cannot type into the host shell;
         # --die-with-parent: the sandbox never outlives guard; no capabilities at all.
@@ -82,20 +61,24 @@ class BwrapBackend:
         mount("proc", "/proc", why="a /proc of the sandbox's own pid namespace: no host process visible")
         mount("tmpfs", "/tmp", why="a private /tmp: host sockets such as /tmp/.X11-unix unreachable")
         for run in ("/run", "/var/run"):
-            if os.path.isdir(run) and not os.path.islink(run):
+            if probes.is_dir(run) and not probes.is_link(run):
                 mount("tmpfs", run, why="host sockets (D-Bus system bus, docker.sock) unreachable")
         runtime = os.environ.get("XDG_RUNTIME_DIR")
-        if runtime and os.path.isdir(runtime) and not runtime.startswith("/run/"):
+        if runtime and probes.is_dir(runtime) and not runtime.startswith("/run/"):
             mount("tmpfs", runtime, why="the session bus and agent sockets live here")
 
         writable_roots = list(ctx.writable)
         for path in ctx.writable:
-            if path.exists():
+            if probes.exists(path):
                 mount("bind", path, path, "writable: " + ("the workspace" if path == ctx.policy.workspace
                                                           else "allow_write in the policy"))
 
-        read_only_roots = [p for p in ctx.read_only if p.exists() and _inside(p, writable_roots)]
-        protected = [p for p in ctx.protected if p.path.exists()]
+        read_only_roots = [p for p in ctx.read_only if probes.exists(p) and _inside(p, writable_roots)]
+        protected, seen_protected = [], set()
+        for item in ctx.protected:
+            if item.path not in seen_protected and probes.exists(item.path):
+                seen_protected.add(item.path)
+                protected.append(item)
         frozen = read_only_roots + [p.path for p in protected]
 
         # Pin every folder on the way to a protected path as a mount point: a mount point cannot
@@ -107,7 +90,7 @@ class BwrapBackend:
                 pins.add(folder)
                 folder = folder.parent
         for folder in sorted(pins, key=lambda p: len(p.parts)):
-            if not _inside(folder, frozen) and folder.is_dir():
+            if not _inside(folder, frozen) and probes.is_dir(folder):
                 mount("pin", folder, folder, "pinned so it cannot be renamed away")
 
         for path in read_only_roots:
@@ -116,16 +99,16 @@ class BwrapBackend:
             mount("ro-bind", item.path, item.path, item.why)
 
         placeholders: list[tuple[Path, str]] = []
-        if workspace.is_dir():
+        if probes.is_dir(workspace):
             from guard.protected import CREATE_PREVENTED_DIRS, CREATE_PREVENTED_FILES
 
             for name in CREATE_PREVENTED_DIRS + CREATE_PREVENTED_FILES:
                 path = workspace / name
-                if not os.path.lexists(path):
+                if not probes.lexists(path):
                     placeholders.append((path, "dir" if name in CREATE_PREVENTED_DIRS else "file"))
                     mount("ro-bind", path, path, f"{name} must not be created: it would run outside later")
             hooks = workspace / ".git" / "hooks"
-            if (workspace / ".git").is_dir() and not os.path.lexists(hooks):
+            if probes.is_dir(workspace / ".git") and not probes.lexists(hooks):
                 placeholders.append((hooks, "dir"))
                 mount("ro-bind", hooks, hooks, "git hooks must not be created")
 
@@ -133,15 +116,15 @@ class BwrapBackend:
         seen: set[Path] = set()
         for item in ctx.denied_reads:
             path = item.path
-            if path in seen or not os.path.lexists(path):
+            if path in seen or not probes.lexists(path):
                 continue  # missing and under a read-only parent: nothing to hide, nothing creatable
             seen.add(path)
-            if path.is_dir():
+            if probes.is_dir(path):
                 mount("tmpfs-ro", path, why=item.why)
             else:
                 mount("hide-file", path, "/dev/null", item.why)
         for path in ctx.allow_reads:
-            if path.exists():
+            if probes.exists(path):
                 mount("ro-bind", path, path, "allow_read re-allows it below a denied folder")
 
         for m in mounts:
@@ -163,8 +146,8 @@ class BwrapBackend:
         from guard_bwrap import seccomp
 
         notes = []
-        seccomp_filter = seccomp.build_filter() if seccomp.supported() else None
-        cwd = ctx.cwd if ctx.cwd.exists() else workspace
+        seccomp_filter = seccomp.build_filter() if probes.call("guard_bwrap.seccomp:supported") else None
+        cwd = ctx.cwd if probes.is_dir(ctx.cwd) else workspace
         args += ["--chdir", str(cwd)]
         env = dict(ctx.env)
         env["GUARD_SANDBOX"] = "1"

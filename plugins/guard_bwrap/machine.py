@@ -53,3 +53,30 @@ def bwrap_version(path: str) -> tuple[int, ...]:
         return tuple(int(x) for x in out.split()[-1].split("."))
     except (OSError, ValueError, IndexError, subprocess.SubprocessError):
         return (0,)
+
+
+def cached_version(path: str) -> tuple[int, ...]:
+    """bwrap --version, cached per binary so that a launch does not pay for an extra exec."""
+    import json
+
+    from guard import paths
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0,)
+    key = f"{path}:{st.st_mtime_ns}:{st.st_size}"
+    cache = paths.state_dir() / "bwrap-version.json"
+    try:
+        data = json.loads(cache.read_text())
+        if data.get("key") == key:
+            return tuple(data["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    version = bwrap_version(path)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cache.write_text(json.dumps({"key": key, "version": list(version)}))
+    except OSError:
+        pass
+    return version
