@@ -67,6 +67,7 @@ def _new_probes():
 class Backend(Protocol):
     name: str
     platforms: tuple[str, ...]  # values of guard.launch.current_platform()
+    strength: int  # how much of the contract it keeps; the strongest viable one is the default
 
     def viability(self) -> Viability:
         """Can this backend run on this machine at all? Cheap; no side effects."""

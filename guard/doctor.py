@@ -58,7 +58,7 @@ def run_checks(plugins) -> tuple[list[Check], str | None]:
 
     checks = list(plugins.doctor_checks()) + core_checks()
     recommended = None
-    for backend in plugins.backends():
+    for backend in sorted(plugins.backends(), key=lambda b: -getattr(b, "strength", 0)):
         if current_platform() in backend.platforms and backend.viability().ok:
             recommended = backend.name
             break

@@ -46,7 +46,9 @@ def current_platform() -> str:
 def select_backend(policy: Policy, backends: list[Backend]) -> Backend:
     platform = current_platform()
     wanted = policy.backend_for(platform)
-    available = [b for b in backends if platform in b.platforms]
+    # strongest first, so that with no [backend] choice the best viable one is used
+    available = sorted((b for b in backends if platform in b.platforms),
+                       key=lambda b: -getattr(b, "strength", 0))
     if wanted is not None:
         for backend in available:
             if backend.name == wanted.value:

@@ -27,7 +27,8 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 class Placeholders:
     """Read-only stand-ins for protected names that do not exist yet, removed after the run.
 
-    Only what we created is removed, and only while it is still the empty thing we created.
+    Only what we created is removed, and only while it is still the empty thing we created;
+    a "tmpdir" (a backend's private scratch folder) is removed with its content.
     """
 
     def __init__(self, wanted: list[tuple[Path, str]]) -> None:
@@ -37,8 +38,8 @@ class Placeholders:
     def __enter__(self) -> Placeholders:
         for path, kind in self.wanted:
             try:
-                if kind == "dir":
-                    path.mkdir(mode=0o755)
+                if kind in ("dir", "tmpdir"):
+                    path.mkdir(mode=0o755 if kind == "dir" else 0o700)
                 else:
                     os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
             except FileExistsError:
@@ -55,7 +56,11 @@ class Placeholders:
                 st = os.lstat(path)
                 if st.st_ino != ino:
                     continue
-                if kind == "dir":
+                if kind == "tmpdir":  # a private scratch folder: whatever the command left goes
+                    import shutil
+
+                    shutil.rmtree(path, ignore_errors=True)
+                elif kind == "dir":
                     path.rmdir()  # fails harmlessly when not empty
                 elif st.st_size == 0:
                     path.unlink()

@@ -28,7 +28,7 @@ def test_disabled_backend_plugin_makes_run_refuse_instead_of_running_unsandboxed
     result = subprocess.run([sys.executable, "-m", "guard", "run", "--", "touch", str(marker)],
                             cwd=tmp_path / "ws", capture_output=True, text=True,
                             env={"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
-                                 "PATH": "/usr/bin:/bin", "GUARD_DISABLE_PLUGINS": "bwrap"})
+                                 "PATH": "/usr/bin:/bin", "GUARD_DISABLE_PLUGINS": "bwrap,landlock,seatbelt"})
     assert result.returncode == 125
     assert "no sandbox backend" in result.stderr
     assert not marker.exists()

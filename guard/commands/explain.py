@@ -65,6 +65,7 @@ def collect(cmd: list[str]) -> dict:
         "env_dropped_secret": list(env.dropped_secret),
         "env_dropped_unlisted": list(env.dropped_unlisted),
         "argv": plan.argv,
+        "notes": plan.notes,
     })
     return report
 
@@ -94,6 +95,8 @@ def main(args: argparse.Namespace) -> int:
         out.append(f"backend: {report['backend']}")
         for item in report["unenforced"] or []:
             out.append(f"  NOT ENFORCED HERE: {item}")
+        for note in report["notes"] or []:
+            out.append(f"  note: {note}")
         out.append("mounts (in order; later ones win):")
         for m in report["mounts"]:
             out.append(f"  {m['kind']:9} {m['path']}  # {m['why']}")

@@ -18,6 +18,7 @@ def _inside(path: Path, roots) -> bool:
 class BwrapBackend:
     name = "bwrap"
     platforms = ("linux",)
+    strength = 100  # keeps every promise of the contract suite (tests/test_backend_contract_bwrap.py)
 
     def viability(self) -> Viability:
         if machine.bwrap_path() is None:
