@@ -34,7 +34,7 @@ SECRET_NAMES = (
 # Values that look like private keys or well-known token formats, whatever the name.
 _SECRET_VALUE_HINTS = ("-----BEGIN", "_", "AKIA", "ASIA", "sk-", "glpat-", "xox", "AIza", "://")
 _SECRET_VALUES = (
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
     r"|\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}"
     r"|\bgithub_pat_[A-Za-z0-9_]{40,}"
     r"|\bglpat-[A-Za-z0-9_-]{20,}"

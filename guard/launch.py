@@ -113,8 +113,14 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
     state = (str(paths.state_dir()), "guard's own state: trust hashes, scan cache, credential file")
     extra_state = [(os.environ["GUARD_CREDS_FILE"], "guard's encrypted credential file")] \
         if os.environ.get("GUARD_CREDS_FILE") else []
-    for text, why in [*BUILTIN_DENIED_READS.items(), state, *extra_state, *plugins.denied_reads(home, policy),
-                      *((r.value, f"deny_read from {r.origin}") for r in policy.deny_read)]:
+    entries = [*BUILTIN_DENIED_READS.items(), state, *extra_state, *plugins.denied_reads(home, policy),
+               *((r.value, f"deny_read from {r.origin}") for r in policy.deny_read)]
+    for text, why in list(entries):  # the same files where XDG variables move them
+        for prefix, variable in (("~/.config/", "XDG_CONFIG_HOME"), ("~/.local/share/", "XDG_DATA_HOME")):
+            base = host_env.get(variable)
+            if text.startswith(prefix) and base and os.path.isabs(base):
+                entries.append((os.path.join(base, text[len(prefix):]), f"{why} (under ${variable})"))
+    for text, why in entries:
         if not (text.startswith(("~", "/"))):
             relative_denies.append(text)
             continue
@@ -138,11 +144,29 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
     writable = [workspace] + [p for r in policy.allow_write for p in _paths(probes, r.value, workspace, home)]
     # guard's own code and interpreter run outside the sandbox next time: a sandboxed edit
     # there would be an escape, e.g. when guard is installed inside the workspace it guards.
-    for own in _own_code(plugins):
+    # The same for configuration that guard and git outside obey, should allow_write cover it.
+    obeyed = [(p, "guard's own code or interpreter: it runs outside next") for p in _own_code(plugins)]
+    obeyed += [(paths.config_dir(), "guard's user policy layer"),
+               (home / ".gitconfig", "git's global config runs programs outside"),
+               (Path(host_env.get("XDG_CONFIG_HOME") or home / ".config") / "git",
+                "git's global config runs programs outside")]
+    for own, why in obeyed:
         if any(own == w or w in own.parents for w in writable):
-            protected.append(ProtectedPath(own, "guard's own code or interpreter: it runs outside next"))
+            protected.append(ProtectedPath(own, why))
             scan.pinned.add(own.parent)  # and `mv plugins x; mkdir plugins` must not work either
     read_only = [p for r in policy.deny_write for p in _paths(probes, r.value, workspace, home)]
+    for path in read_only:  # `mv data x; mkdir -p data/raw` must not replace a read-only folder
+        if workspace in path.parents:
+            scan.pinned.add(path.parent)
+    # A protected name that is a symlink cannot be kept read-only: a bind mount follows the link
+    # (or fails on a dangling one), and the link itself could be replaced by a real folder.
+    for item in protected:
+        if probes.is_link(item.path) and any(w in item.path.parents for w in writable):
+            raise GuardError(
+                f"{item.path} is a symbolic link, so guard cannot keep it read-only "
+                f"({item.why})",
+                hint=f"replace the link with the real file or folder, or remove it: {item.path}",
+            )
     allow_reads = [p for r in policy.allow_read for p in _paths(probes, r.value, workspace, home)]
     ctx = LaunchContext(
         policy=policy, argv=tuple(argv), env=env.env, cwd=(cwd or Path.cwd()).resolve(),

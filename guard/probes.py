@@ -16,7 +16,7 @@ def _stat(path: str):
         st = os.lstat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_mode]
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_mode]
 
 
 def _read(path: str):

@@ -27,6 +27,7 @@ GIT_DIR_PROTECTED: dict[str, str] = {
     "hooks": "git runs hooks outside the sandbox on the next commit, checkout or push",
     "config": "core.fsmonitor, core.hooksPath, aliases and filters run code outside",
     "config.worktree": "per-worktree config can set the same code-running keys",
+    "commondir": "makes git read config and hooks from another folder",
     "info": "info/attributes can route files through filters defined in config",
 }
 

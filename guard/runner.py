@@ -25,14 +25,15 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 class Placeholders:
-    """Read-only stand-ins for protected names that do not exist yet, removed after the run.
+    """Read-only stand-ins for protected names that do not exist yet.
 
-    Only what we created is removed, and only while it is still the empty thing we created;
-    a "tmpdir" (a backend's private scratch folder) is removed with its content.
+    Each is recorded in the workspace session's ledger; the session removes them when the last
+    launch in the workspace ends (see guard.session), never while another launch relies on them.
     """
 
-    def __init__(self, wanted: list[tuple[Path, str]]) -> None:
+    def __init__(self, wanted: list[tuple[Path, str]], session=None) -> None:
         self.wanted = wanted
+        self.session = session
         self.created: list[tuple[Path, str, int]] = []
 
     def __enter__(self) -> Placeholders:
@@ -48,24 +49,16 @@ class Placeholders:
                 self.__exit__()
                 raise GuardError(f"cannot create placeholder {path}: {exc.strerror}") from None
             self.created.append((path, kind, os.lstat(path).st_ino))
+            if self.session is not None:
+                self.session.record(path, kind)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for path, kind, ino in reversed(self.created):
-            try:
-                st = os.lstat(path)
-                if st.st_ino != ino:
-                    continue
-                if kind == "tmpdir":  # a private scratch folder: whatever the command left goes
-                    import shutil
+        if self.session is None or self.session.fd is None:  # no session: clean up at once
+            from guard.session import remove_placeholder
 
-                    shutil.rmtree(path, ignore_errors=True)
-                elif kind == "dir":
-                    path.rmdir()  # fails harmlessly when not empty
-                elif st.st_size == 0:
-                    path.unlink()
-            except OSError:
-                pass
+            for path, kind, ino in reversed(self.created):
+                remove_placeholder(path, kind, ino)
         self.created.clear()
 
 
@@ -127,7 +120,7 @@ def _receive_listener(channel, proc) -> object | None:
     return socket.socket(fileno=fds[0])
 
 
-def execute(plan: LaunchPlan, serve_proxy=None) -> int:
+def execute(plan: LaunchPlan, serve_proxy=None, session=None) -> int:
     """Run the plan. ``serve_proxy(listener)`` starts the egress proxy and returns an object
     with ``stop()``; it is required when ``plan.proxy`` is set."""
     argv = list(plan.argv)
@@ -149,7 +142,7 @@ def execute(plan: LaunchPlan, serve_proxy=None) -> int:
         filter_fd = _memfd(plan.seccomp)
         keep.append(filter_fd)
         argv[1:1] = ["--seccomp", str(filter_fd)]
-    with Placeholders(plan.placeholders):
+    with Placeholders(plan.placeholders, session):
         try:
             proc = subprocess.Popen(argv, env=plan.env, pass_fds=tuple(keep), **_OWN_PROCESS_GROUP)
         except FileNotFoundError:
@@ -171,12 +164,15 @@ def execute(plan: LaunchPlan, serve_proxy=None) -> int:
             channel.close()
 
         def forward(signum, _frame):
-            target = status.command_group() if status else None
+            command = status.command_group() if status else None
             try:
-                if target is not None:
-                    os.killpg(target, signum)
-                else:
+                if command is None:
                     proc.send_signal(signum)
+                    return
+                try:  # the command's process group (bwrap's init, pid 1 inside, ignores it)
+                    os.killpg(os.getpgid(command), signum)
+                except ProcessLookupError:
+                    os.kill(command, signum)
             except (ProcessLookupError, PermissionError):
                 pass
 

@@ -5,10 +5,11 @@ repositories, worktree and submodule pointers (``gitdir:`` files), and relative 
 patterns (a pattern without a slash matches at any depth, as in .gitignore).
 
 Walking a large workspace on every launch would cost more than the sandbox itself, so the
-findings are cached per folder together with the folder's mtime. Creating, deleting or
-renaming an entry changes its folder's mtime, so re-validating costs one ``stat`` per folder,
-not per file, and only changed folders are read again. Folders modified within the last two
-seconds are never trusted from the cache (coarse timestamps could hide a change). The cache
+findings are cached per folder together with the folder's ctime. Creating, deleting or
+renaming an entry changes its folder's ctime (which, unlike mtime, nobody can set back), so
+re-validating costs one ``stat`` per folder, not per file, and only changed folders are read
+again. Folders changed within the last two seconds are never trusted from the cache (coarse
+timestamps could hide a change). The cache
 lives in guard's state folder, which no sandbox can read or write.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from guard.protected import ALWAYS_PROTECTED, GIT_DIR_PROTECTED
 
 _RACY_NS = 2_000_000_000
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 
 
 class WorkspaceScan:
@@ -88,9 +89,12 @@ def _walk(workspace: Path, names: dict, anywhere: list[str], rooted: list[str], 
     while stack:
         folder = stack.pop()
         try:
-            mtime = os.stat(folder).st_mtime_ns
+            st = os.stat(folder)
         except OSError:
             continue
+        # ctime, not mtime: the sandbox can set a folder's mtime back with `touch -d` to hide a
+        # new entry from this cache, but no one can set ctime, and adding an entry changes it.
+        mtime = st.st_ctime_ns
         cached = old.get(folder)
         if cached is not None and cached[0] == mtime and now - mtime > _RACY_NS:
             found, subdirs = cached[1], cached[2]

@@ -11,8 +11,11 @@
               other users). Otherwise (CI may clone into a folder the user cannot enter) a
               world-readable copy is built once per session under /tmp: the source (guard/,
               plugins/, pyproject.toml, README.md) copied with mode 755, a venv made from
-              /usr/bin/python3, the test venv's installed dependencies copied into it (so no
-              network is needed), then ``pip install --no-deps --no-build-isolation <copy>``.
+              /usr/bin/python3, the test venv's installed packages copied into it (so no
+              network is needed; our own dist-info too, which carries the plugin entry points)
+              and a .pth pointing at the copy, which is what the editable install does for
+              the project folder. (``pip install <copy>`` was the first idea, but it needs the
+              network for build isolation and the venv's old setuptools rejects pyproject.)
               ``GUARD_TEST_FORCE_COPY=1`` forces that path.
 
 ``sandbox``   one fresh world per test, owned by the identity: a git repository with a commit
@@ -23,6 +26,8 @@
               workspace that the identity may write (so a failed write there proves the
               sandbox, not file permissions), and ``run(...)`` to call the real CLI. The
               real user's state is never touched: every path guard reads comes from this env.
+              Only ``GUARD_DISABLE_PLUGINS`` is taken from the test run's own environment, so a
+              run can leave out a plugin that is half-built in the tree.
 """
 
 from __future__ import annotations
@@ -83,19 +88,19 @@ def _world_readable_copy() -> str:
     readme = PROJECT / "README.md"
     if readme.exists():
         shutil.copy2(readme, src)
-    else:  # pyproject names it; a missing readme would fail the build
+    else:  # pyproject names it: keep the copy a complete source tree
         (src / "README.md").write_text("guard\n")
     venv = base / "venv"
-    subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], check=True)
+    subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
     ours = Path(next(p for p in sys.path if p.endswith("site-packages") and Path(p, "pluggy").is_dir()))
-    for entry in ours.iterdir():  # the dependencies, without network; not our editable install
-        if entry.name.startswith(("__editable__", "workspace_guard", "pip", "_distutils_hack",
-                                  "distutils-precedence", "__pycache__")) or (site / entry.name).exists():
+    for entry in ours.iterdir():  # the dependencies and our dist-info (its entry points), no network
+        if entry.name.startswith(("__editable__", "__pycache__")) or (site / entry.name).exists():
             continue
-        (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, site / entry.name)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", str(src)], check=True)
+        (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, site / entry.name, **(
+            {"symlinks": True} if entry.is_dir() else {}))
+    # what the editable finder did for the project folder, a .pth does for the copy
+    (site / "guard-test-copy.pth").write_text(f"{src}\n{src / 'plugins'}\n")
     for root, dirs, files in os.walk(base):
         for name in dirs:
             os.chmod(os.path.join(root, name), 0o755)
@@ -117,18 +122,23 @@ def _ensure_user() -> pwd.struct_passwd:
 
 
 @pytest.fixture(scope="session")
-def unprivileged_identity() -> Identity:
+def unprivileged_identity():
     if os.geteuid() != 0:  # we already are unprivileged
-        return Identity("unprivileged", os.getuid(), os.getgid(), sys.executable)
+        yield Identity("unprivileged", os.getuid(), os.getgid(), sys.executable)
+        return
     if not shutil.which("setpriv"):
         pytest.skip("running as root but setpriv is missing: cannot switch to an unprivileged user")
     user = _ensure_user()
     prefix = ("setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups")
     python = sys.executable
+    copy = None
     if os.environ.get("GUARD_TEST_FORCE_COPY") == "1" or not _can_import_as(prefix, python):
         python = _world_readable_copy()
+        copy = Path(python).parents[2]
         assert _can_import_as(prefix, python), f"{UNPRIVILEGED_USER} cannot import guard from {python}"
-    return Identity("unprivileged", user.pw_uid, user.pw_gid, python, prefix)
+    yield Identity("unprivileged", user.pw_uid, user.pw_gid, python, prefix)
+    if copy is not None:
+        shutil.rmtree(copy, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=["root", "unprivileged"])
@@ -250,6 +260,8 @@ def make_sandbox(identity: Identity, *, claude: bool = True) -> Sandbox:
         "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
     }
+    if os.environ.get("GUARD_DISABLE_PLUGINS"):  # lets a run leave out a half-built plugin
+        box.env["GUARD_DISABLE_PLUGINS"] = os.environ["GUARD_DISABLE_PLUGINS"]
     box.write(".ssh/id_ed25519", SSH_KEY, root=box.home, mode=0o600)
     os.chmod(box.home / ".ssh", 0o700)
     box.write(".aws/credentials", f"[default]\naws_secret_access_key = {AWS_MARKER}\n", root=box.home, mode=0o600)

@@ -5,7 +5,6 @@ Each test first proves from the host that the socket answers, then that the sand
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import socket

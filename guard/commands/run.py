@@ -47,36 +47,52 @@ def fast_main(cmd: list[str]) -> int | None:
 
     if os.environ.get("GUARD_NO_PLAN_CACHE"):
         return None
-    try:
-        from guard import plancache
+    from pathlib import Path
 
-        found = plancache.lookup(os.getcwd())
-    except Exception:  # noqa: BLE001 - any doubt about the cache means: plan from scratch
-        return None
-    if found is None:
-        return None
-    plan, warnings = found
-    plan.argv = plan.argv + list(cmd)
-    for message in warnings:
-        warn(message, False)
-    from guard.runner import execute
+    from guard import paths
+    from guard.session import WorkspaceSession
 
-    return execute(plan, _proxy_server(cmd, False, []) if plan.proxy else None)
+    cwd = os.getcwd()
+    with WorkspaceSession(paths.find_workspace(Path(cwd))) as session:
+        try:
+            from guard import plancache
+
+            found = plancache.lookup(cwd)  # under the lock: placeholders cannot vanish meanwhile
+        except Exception:  # noqa: BLE001 - any doubt about the cache means: plan from scratch
+            return None
+        if found is None:
+            return None
+        plan, warnings = found
+        plan.argv = plan.argv + list(cmd)
+        for message in warnings:
+            warn(message, False)
+        from guard.runner import execute
+
+        return execute(plan, _proxy_server(cmd, False, []) if plan.proxy else None, session)
 
 
 def main(args) -> int:
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         raise UsageError("no command given", hint="guard run -- CMD [ARGS...]")
-    from guard.launch import plan_for
-    from guard.plugins import Plugins
-    from guard.policy import load_policy
-    from guard.runner import execute
+    from pathlib import Path
 
+    from guard import paths
+    from guard.session import WorkspaceSession
+
+    with WorkspaceSession(paths.find_workspace(Path.cwd())) as session:
+        return _plan_and_run(args, cmd, session)
+
+
+def _plan_and_run(args, cmd: list[str], session) -> int:
     from pathlib import Path
 
     from guard import paths, plancache
+    from guard.launch import plan_for
+    from guard.plugins import Plugins
+    from guard.policy import load_policy
     from guard.probes import Probes
+    from guard.runner import execute
 
     probes = Probes()  # the policy's sources are recorded before they are read: no race
     plancache.policy_facts(probes, paths.find_workspace(Path.cwd()))
@@ -86,8 +102,8 @@ def main(args) -> int:
     for message in warnings:
         warn(message, args.json_log)
     plugins = Plugins.load()
-    _backend, _ctx, plan, _env = plan_for(policy, cmd, plugins, degraded=frozenset(args.degraded),
-                                          learn=args.learn, probes=probes)
+    _backend, ctx, plan, _env = plan_for(policy, cmd, plugins, degraded=frozenset(args.degraded),
+                                         learn=args.learn, probes=probes)
     refused = [rule for rule in plan.unenforced if rule.split(":")[0] not in args.degraded]
     if refused:
         raise BackendUnavailable(
@@ -95,9 +111,10 @@ def main(args) -> int:
             hint="use a stronger backend (`guard doctor`), or accept it by name with --degraded MODE",
         )
     if not (args.learn or args.degraded or args.json_log):
-        plancache.store(plan, _ctx, cmd, warnings)
+        plancache.store(plan, ctx, cmd, warnings)
     proxies: list = []
-    status = execute(plan, _proxy_server(cmd, args.learn, proxies, policy, plugins) if plan.proxy else None)
+    status = execute(plan, _proxy_server(cmd, args.learn, proxies, policy, plugins) if plan.proxy else None,
+                     session)
     if args.learn and proxies:
         learned = proxies[0].learned()
         if learned:

@@ -1,9 +1,14 @@
 """A tiny seccomp filter, written as classic BPF by hand (no libseccomp dependency).
 
-It stops what mount namespaces cannot: connecting to host unix sockets that sit in readable
-places ($HOME, /var), which would reach the D-Bus session bus (and so the keyring), docker
-or an ssh agent; terminal injection; and io_uring, which would bypass the socket rule.
-``socketpair`` stays allowed, so pipes between sandboxed processes keep working.
+It stops what mount namespaces cannot:
+- new unix sockets: a host socket in a readable place ($HOME, /var) would reach the D-Bus
+  session bus (and so the keyring), docker or an ssh agent; ``socketpair`` stays allowed for
+  stream and seqpacket pairs, which cannot address anyone else;
+- datagram socketpairs: ``sendto`` with a path on one would reach a host datagram socket;
+- terminal injection (TIOCSTI, TIOCLINUX);
+- io_uring, which performs socket and connect operations without these syscalls;
+- the kernel keyring (add_key, request_key, keyctl): the session keyring is inherited across
+  exec and may hold Kerberos tickets or other secrets of the user.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ import errno
 import os
 import struct
 
-# (audit arch, nr socket, nr ioctl, nr io_uring_setup, nr io_uring_enter, nr io_uring_register)
+# audit arch and syscall numbers per CPU
 _ARCHES = {
-    "x86_64": (0xC000003E, 41, 16, 425, 426, 427),
-    "aarch64": (0xC00000B7, 198, 29, 425, 426, 427),
+    "x86_64": dict(arch=0xC000003E, socket=41, socketpair=53, ioctl=16, uring=(425, 426, 427),
+                   keys=(248, 249, 250)),
+    "aarch64": dict(arch=0xC00000B7, socket=198, socketpair=199, ioctl=29, uring=(425, 426, 427),
+                    keys=(217, 218, 219)),
 }
 AF_UNIX = 1
+SOCK_DGRAM = 2
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 
 _LD_W_ABS = 0x20
+_ALU_AND_K = 0x54
 _JEQ_K = 0x15
 _JGE_K = 0x35
 _RET_K = 0x06
@@ -32,33 +41,89 @@ def _errno(code: int) -> int:
     return 0x00050000 | code  # SECCOMP_RET_ERRNO
 
 
-def _ins(code: int, jt: int, jf: int, k: int) -> bytes:
-    return struct.pack("HBBI", code, jt, jf, k)
-
-
 def supported() -> bool:
     return os.uname().machine in _ARCHES
 
 
+class _Program:
+    """Classic BPF with symbolic jump targets, resolved when the program is assembled."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple] = []
+
+    def load(self, offset: int) -> None:
+        self.ops.append(("ins", _LD_W_ABS, offset))
+
+    def and_(self, mask: int) -> None:
+        self.ops.append(("ins", _ALU_AND_K, mask))
+
+    def jump_if(self, cond: int, value: int, target: str) -> None:
+        """If A <cond> value, go to ``target``; else fall through."""
+        self.ops.append(("jump", cond, value, target))
+
+    def ret(self, value: int) -> None:
+        self.ops.append(("ins", _RET_K, value))
+
+    def label(self, name: str) -> None:
+        self.ops.append(("label", name))
+
+    def assemble(self) -> bytes:
+        positions, index = {}, 0
+        for op in self.ops:
+            if op[0] == "label":
+                positions[op[1]] = index
+            else:
+                index += 1
+        out, index = [], 0
+        for op in self.ops:
+            if op[0] == "label":
+                continue
+            if op[0] == "ins":
+                out.append(struct.pack("HBBI", op[1], 0, 0, op[2]))
+            else:
+                offset = positions[op[3]] - index - 1
+                if not 0 <= offset < 256:
+                    raise ValueError("seccomp jump out of range")
+                out.append(struct.pack("HBBI", op[1], offset, 0, op[2]))
+            index += 1
+        return b"".join(out)
+
+
 def build_filter() -> bytes:
-    arch, nr_socket, nr_ioctl, nr_uring_setup, nr_uring_enter, nr_uring_register = _ARCHES[os.uname().machine]
-    prog = [
-        _ins(_LD_W_ABS, 0, 0, 4),                # A = seccomp_data.arch
-        _ins(_JEQ_K, 1, 0, arch),                # foreign ABIs (e.g. i386 socketcall) ...
-        _ins(_RET_K, 0, 0, _KILL),               # ... would dodge every rule below
-        _ins(_LD_W_ABS, 0, 0, 0),                # A = syscall number
-        _ins(_JGE_K, 0, 1, 0x40000000),          # x32 syscalls on x86_64: same dodge
-        _ins(_RET_K, 0, 0, _errno(errno.ENOSYS)),
-        _ins(_JEQ_K, 0, 2, nr_socket),
-        _ins(_LD_W_ABS, 0, 0, 16),               # A = args[0] (domain), low 32 bits
-        _ins(_JEQ_K, 6, 7, AF_UNIX),             # -> deny / allow
-        _ins(_JEQ_K, 0, 3, nr_ioctl),
-        _ins(_LD_W_ABS, 0, 0, 24),               # A = args[1] (request), low 32 bits
-        _ins(_JEQ_K, 3, 0, TIOCSTI),             # typing into the host terminal
-        _ins(_JEQ_K, 2, 3, TIOCLINUX),
-        _ins(_JEQ_K, 1, 0, nr_uring_setup),
-        _ins(_JGE_K, 0, 1, nr_uring_enter) if nr_uring_register == nr_uring_enter + 1 else _ins(_JEQ_K, 0, 1, nr_uring_enter),
-        _ins(_RET_K, 0, 0, _errno(errno.EPERM)),
-        _ins(_RET_K, 0, 0, _ALLOW),
-    ]
-    return b"".join(prog)
+    nr = _ARCHES[os.uname().machine]
+    p = _Program()
+    p.load(4)                                   # seccomp_data.arch
+    p.jump_if(_JEQ_K, nr["arch"], "native")
+    p.ret(_KILL)                                # foreign ABIs (i386 socketcall) would dodge every rule
+    p.label("native")
+    p.load(0)                                   # syscall number
+    p.jump_if(_JGE_K, 0x40000000, "enosys")     # x32 syscalls on x86_64: the same dodge
+    p.jump_if(_JEQ_K, nr["socket"], "socket")
+    p.jump_if(_JEQ_K, nr["socketpair"], "socketpair")
+    p.jump_if(_JEQ_K, nr["ioctl"], "ioctl")
+    for number in (*nr["uring"], *nr["keys"]):
+        p.jump_if(_JEQ_K, number, "eperm")
+    p.ret(_ALLOW)
+    p.label("socket")
+    p.load(16)                                  # args[0]: domain
+    p.jump_if(_JEQ_K, AF_UNIX, "eperm")
+    p.ret(_ALLOW)
+    p.label("socketpair")
+    p.load(16)
+    p.jump_if(_JEQ_K, AF_UNIX, "pair_unix")
+    p.ret(_ALLOW)
+    p.label("pair_unix")
+    p.load(24)                                  # args[1]: type, without SOCK_NONBLOCK/CLOEXEC
+    p.and_(0xF)
+    p.jump_if(_JEQ_K, SOCK_DGRAM, "eperm")
+    p.ret(_ALLOW)
+    p.label("ioctl")
+    p.load(24)                                  # args[1]: request, low 32 bits
+    p.jump_if(_JEQ_K, TIOCSTI, "eperm")
+    p.jump_if(_JEQ_K, TIOCLINUX, "eperm")
+    p.ret(_ALLOW)
+    p.label("eperm")
+    p.ret(_errno(errno.EPERM))
+    p.label("enosys")
+    p.ret(_errno(errno.ENOSYS))
+    return p.assemble()
