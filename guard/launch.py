@@ -43,7 +43,8 @@ def current_platform() -> str:
     return {"linux": "linux", "darwin": "macos"}.get(sys.platform, sys.platform)
 
 
-def select_backend(policy: Policy, backends: list[Backend]) -> Backend:
+def select_backend(policy: Policy, backends: list[Backend]) -> tuple[Backend, list[str]]:
+    """The backend to use, and why any stronger one was passed over (each with its fix)."""
     platform = current_platform()
     wanted = policy.backend_for(platform)
     # strongest first, so that with no [backend] choice the best viable one is used
@@ -52,7 +53,7 @@ def select_backend(policy: Policy, backends: list[Backend]) -> Backend:
     if wanted is not None:
         for backend in available:
             if backend.name == wanted.value:
-                return backend
+                return backend, []
         names = ", ".join(b.name for b in available) or "none"
         raise BackendUnavailable(
             f"backend {wanted.value!r} (from {wanted.origin}) is not installed; installed: {names}",
@@ -62,8 +63,10 @@ def select_backend(policy: Policy, backends: list[Backend]) -> Backend:
     for backend in available:
         viability = backend.viability()
         if viability.ok:
-            return backend
-        reasons.append(f"{backend.name}: {viability.reason}")
+            # say why a stronger backend was passed over: its fix is the way back to it
+            return backend, [f"{r} (fix: {f})" if f else r for r, f in reasons]
+        reasons.append((f"{backend.name} cannot run here: {viability.reason}", viability.fix))
+    reasons = [r for r, _f in reasons]
     raise BackendUnavailable(
         "no sandbox backend can run on this machine" + ("; " + "; ".join(reasons) if reasons else ""),
         hint="run `guard doctor` for the fix",
@@ -178,7 +181,7 @@ def build_context(policy: Policy, argv: list[str], plugins, *, degraded: frozens
 
 
 def plan_for(policy: Policy, argv: list[str], plugins, **kwargs) -> tuple[Backend, LaunchContext, LaunchPlan, object]:
-    backend = select_backend(policy, plugins.backends())
+    backend, passed_over = select_backend(policy, plugins.backends())
     viability = backend.viability()
     if not viability.ok:
         raise BackendUnavailable(f"backend {backend.name!r} cannot run here: {viability.reason}",
@@ -189,4 +192,5 @@ def plan_for(policy: Policy, argv: list[str], plugins, **kwargs) -> tuple[Backen
         ctx = replace(ctx, network="proxy")
     plan = backend.plan(ctx)
     plan.unenforced = backend.unenforced(ctx)
+    plan.notes = [*passed_over, *plan.notes]
     return backend, ctx, plan, env

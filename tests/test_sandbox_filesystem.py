@@ -233,7 +233,8 @@ def test_placeholders_are_removed_after_an_ordinary_run(sandbox_without_claude):
     assert sorted(os.listdir(box.workspace)) == before
 
 
-def test_placeholders_are_removed_when_guard_is_killed(sandbox_without_claude):
+def test_placeholders_of_a_killed_guard_are_removed_by_the_next_launch(sandbox_without_claude):
+    """A SIGKILLed guard cannot clean up; its ledger lets the next launch do it."""
     box = sandbox_without_claude
     before = sorted(os.listdir(box.workspace))
     proc = box.popen("run", "--", "sleep", "30")
@@ -243,7 +244,9 @@ def test_placeholders_are_removed_when_guard_is_killed(sandbox_without_claude):
     time.sleep(0.3)
     proc.kill()
     proc.wait(timeout=10)
-    assert sorted(os.listdir(box.workspace)) == before, "a SIGKILLed guard leaves its placeholders behind"
+    assert (box.workspace / ".envrc").exists()  # the kill really left them
+    assert box.run("run", "--", "true").returncode == 0
+    assert sorted(os.listdir(box.workspace)) == before, "placeholders of a killed guard outlived the next launch"
 
 
 def test_concurrent_runs_keep_protected_names_uncreatable(sandbox_without_claude):

@@ -114,6 +114,7 @@ assert libc.syscall(248, b"user", b"guard-test", payload, len(payload), ctypes.c
 os.execv(sys.argv[1], sys.argv[1:])
 """, root=sandbox.outside)
     reader = """
+import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 buf = ctypes.create_string_buffer(256)
 for ring in (-3, -4, -5):  # session, user, user-session keyrings

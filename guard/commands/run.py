@@ -107,7 +107,8 @@ def _plan_and_run(args, cmd: list[str], session) -> int:
     refused = [rule for rule in plan.unenforced if rule.split(":")[0] not in args.degraded]
     if refused:
         raise BackendUnavailable(
-            f"backend {plan.backend!r} cannot enforce here: " + "; ".join(refused),
+            f"backend {plan.backend!r} cannot enforce here: " + "; ".join(refused)
+            + "".join(f"\n  note: {n}" for n in plan.notes),
             hint="use a stronger backend (`guard doctor`), or accept it by name with --degraded MODE",
         )
     if not (args.learn or args.degraded or args.json_log):
