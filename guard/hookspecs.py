@@ -71,6 +71,9 @@ def guard_egress_decision(request: EgressRequest, policy: Policy) -> EgressDecis
     """Decide one outgoing connection attempt (see ``guard.egress``).
 
     Return None to abstain. Any deny wins; with no allow at all the request is denied.
+    Requests are decided twice: by name before any DNS query (``request.resolved`` is False,
+    so an unlisted name cannot leak data through a lookup), then with every resolved address.
+    A plugin that needs addresses returns None while ``resolved`` is False.
     """
 
 

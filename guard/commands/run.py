@@ -27,14 +27,35 @@ def warn(message: str, json_log: bool) -> None:
         print(f"guard: warning: {message}", file=sys.stderr)
 
 
+def _raise_fd_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, 65536), hard))
+        except (ValueError, OSError):
+            pass
+
+
+def _print_denial(denial) -> None:
+    """Say every denial on the terminal too: a refused CONNECT or SOCKS reply carries no text."""
+    text = f"guard: blocked {denial.host}:{denial.port} ({denial.via}): {denial.rule}"
+    if denial.fix:
+        text += f"\n  to allow it: {denial.fix}"
+    print(text, file=sys.stderr)
+
+
 def _proxy_server(cmd: list[str], learn: bool, proxies: list, policy=None, plugins=None):
     def serve_proxy(listener):
         from guard.plugins import Plugins
         from guard.policy import load_policy
         from guard.proxy.thread import ProxyThread
 
+        _raise_fd_limit()  # every tunnel holds two descriptors
         proxy = ProxyThread(policy or load_policy(), plugins or Plugins.load(), [listener],
-                            learn=learn, command=cmd).start()
+                            learn=learn, command=cmd, on_denial=_print_denial).start()
         proxies.append(proxy)
         return proxy
 

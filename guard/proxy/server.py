@@ -92,15 +92,15 @@ class ProxyServer:
         self._tasks.add(task)
         self._writers.add(writer)
         try:
-            if len(self._tasks) <= self.limits.max_connections:
-                await self._dispatch(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, *TIMEOUT):
-            pass
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one bad connection never takes the proxy down
-            self.errors.append(exc)
-            print(f"guard proxy: internal error on a connection: {exc!r}", file=sys.stderr)
+            try:
+                if len(self._tasks) <= self.limits.max_connections:
+                    await self._dispatch(reader, writer)
+            except (OSError, asyncio.IncompleteReadError, *TIMEOUT):
+                pass
+            except Exception as exc:  # noqa: BLE001 - one bad connection never takes the proxy down
+                self.errors.append(exc)
+                print(f"guard proxy: internal error on a connection: {exc!r}", file=sys.stderr)
+            await self._finish(writer)
         finally:
             self._tasks.discard(task)
             self._writers.discard(writer)
@@ -162,8 +162,19 @@ class ProxyServer:
                 await run_with_idle(activity, self.limits.idle_timeout,
                                     _forward(reader, writer, up_reader, up_writer, body, activity))
         finally:
+            await self._finish(up_writer)
             self._writers.discard(up_writer)
-            up_writer.transport.abort()
+
+    async def _finish(self, writer: asyncio.StreamWriter) -> None:
+        """Close after the last buffered bytes are out (abort() would drop a response's tail),
+        but give a peer that stopped reading only ``idle_timeout`` to take them."""
+        writer.close()
+        try:
+            await within(self.limits.idle_timeout, writer.wait_closed())
+        except (OSError, *TIMEOUT):
+            pass
+        finally:
+            writer.transport.abort()  # no-op once closed; on cancel (shutdown) it ends at once
 
     async def _socks(self, reader, writer, deadline: float) -> None:
         try:
@@ -189,8 +200,8 @@ class ProxyServer:
             writer.write(socks.reply(socks.SUCCEEDED))
             await tunnel((reader, writer), upstream, self.limits.idle_timeout)
         finally:
+            await self._finish(upstream[1])
             self._writers.discard(upstream[1])
-            upstream[1].transport.abort()
 
     async def _dial(self, verdict: Verdict):
         """Connect to the vetted addresses in order; never to anything looked up again."""
