@@ -21,20 +21,41 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 
-def snapshot(workspace: Path) -> set[str]:
-    """Every git entry and commondir file in the workspace, as paths."""
+FINDINGS = "call:guard.workspace:findings"
+
+
+def scan_args(workspace: Path, facts: list | None = None) -> list:
+    """The arguments of the plan's own workspace scan (so the audit reuses its cache), else defaults."""
+    for op, args, _result in facts or ():
+        if op == FINDINGS:
+            return list(args)
     from guard.protected import ALWAYS_PROTECTED
+
+    return [str(workspace), sorted(ALWAYS_PROTECTED), [], []]
+
+
+def plan_findings(facts: list) -> list | None:
+    for op, _args, result in facts:
+        if op == FINDINGS:
+            return result
+    return None
+
+
+def snapshot(workspace: Path, args: list | None = None, found: list | None = None) -> set[str]:
+    """Every git entry and commondir file in the workspace, as paths."""
     from guard.workspace import findings
 
-    found = set()
-    for folder, name, kind in findings(str(workspace), sorted(ALWAYS_PROTECTED), [], []):
+    if found is None:
+        found = findings(*(args or scan_args(workspace)))
+    result = set()
+    for folder, name, kind in found:
         if kind in ("git-dir", "git-file"):
             git = os.path.join(folder, name)
-            found.add(git)
+            result.add(git)
             for gitdir in _git_dirs(git):
                 if os.path.lexists(os.path.join(gitdir, "commondir")):
-                    found.add(os.path.join(gitdir, "commondir"))
-    return found
+                    result.add(os.path.join(gitdir, "commondir"))
+    return result
 
 
 def _git_dirs(git: str) -> list[str]:
@@ -101,14 +122,18 @@ def _why_dangerous(path: str) -> str | None:
     return None
 
 
-def quarantine_new(workspace: Path, before: set[str]) -> list[str]:
+def quarantine_new(workspace: Path, before: set[str], args: list | None = None) -> list[str]:
     """Rename dangerous git entries that appeared since ``before``; returns what was done."""
     done = []
-    for path in sorted(snapshot(workspace) - before):
+    for path in sorted(snapshot(workspace, args) - before):
         reason = _why_dangerous(path)
         if reason is None:
             continue
         target = f"{path}.guard-quarantine-{time.strftime('%Y%m%d%H%M%S')}"
+        n = 1
+        while os.path.lexists(target):
+            n += 1
+            target = f"{path}.guard-quarantine-{time.strftime('%Y%m%d%H%M%S')}-{n}"
         try:
             os.rename(path, target)
         except OSError as exc:

@@ -145,6 +145,6 @@ def lookup(cwd: str):
             channel_placeholder=data["channel_placeholder"],
             seccomp=bytes.fromhex(data["seccomp"]) if data["seccomp"] else None,
         )
-        return plan, list(record["warnings"])
+        return plan, list(record["warnings"]), record["facts"]
     except (KeyError, TypeError, ValueError, OSError):
         return None

@@ -38,6 +38,18 @@ class WorkspaceSession:
         self.workspace = workspace
         self.lock_file, self.ledger, self.baseline = _files(workspace)
         self.fd: int | None = None
+        self.needs_baseline = False
+        self.scan_args: list | None = None
+
+    def begin(self, facts: list) -> None:
+        """The plan is known: take the baseline from its own scan (no second walk)."""
+        from guard.audit import plan_findings, scan_args, snapshot
+
+        self.scan_args = scan_args(self.workspace, facts)
+        if self.needs_baseline and self.fd is not None:
+            found = plan_findings(facts)
+            self.baseline.write_text(json.dumps(sorted(snapshot(self.workspace, self.scan_args, found))))
+            self.needs_baseline = False
 
     def __enter__(self) -> WorkspaceSession:
         try:
@@ -67,7 +79,7 @@ class WorkspaceSession:
             before = set(json.loads(self.baseline.read_text()))
         except (OSError, ValueError, TypeError):
             return
-        quarantine_new(self.workspace, before)
+        quarantine_new(self.workspace, before, self.scan_args)
 
     def record(self, path: Path, kind: str) -> None:
         """Remember a placeholder, so that the last launch out (or the next one in) removes it."""
@@ -87,11 +99,10 @@ class WorkspaceSession:
             return  # another launch is running here: it will sweep when it leaves
         try:
             if entering:
-                from guard.audit import snapshot
-
                 if self.baseline.exists():  # a guard was killed before it could audit
                     self.audit()
-                self.baseline.write_text(json.dumps(sorted(snapshot(self.workspace))))
+                    self.baseline.unlink(missing_ok=True)
+                self.needs_baseline = True  # taken in begin(), from the plan's own scan
             else:
                 self.baseline.unlink(missing_ok=True)
             try:

@@ -83,7 +83,8 @@ def fast_main(cmd: list[str]) -> int | None:
             return None
         if found is None:
             return None
-        plan, warnings = found
+        plan, warnings, facts = found
+        session.begin(facts)
         plan.argv = plan.argv + list(cmd)
         for message in warnings:
             warn(message, False)
@@ -132,6 +133,7 @@ def _plan_and_run(args, cmd: list[str], session) -> int:
             + "".join(f"\n  note: {n}" for n in plan.notes),
             hint="use a stronger backend (`guard doctor`), or accept it by name with --degraded MODE",
         )
+    session.begin(ctx.probes.facts)
     if not (args.learn or args.degraded or args.json_log):
         plancache.store(plan, ctx, cmd, warnings)
     proxies: list = []
