@@ -6,16 +6,21 @@
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
+# guard is installed as users get it (not editable: setuptools' editable finder costs ~20 ms
+# on every `guard run`), so any source change reinstalls it.
+SOURCES := $(shell find guard plugins -name '*.py' 2>/dev/null) pyproject.toml
 
 .PHONY: demo test system-deps venv bench clean
 
 system-deps:
 	@sh .ci/system-deps
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(STAMP): $(SOURCES)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet '.[test]'
+	$(VENV)/bin/pip install --quiet --no-deps --force-reinstall .  # same version, new code
+	rm -rf build
 	touch $(STAMP)
 
 venv: system-deps $(STAMP)
