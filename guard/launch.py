@@ -187,7 +187,8 @@ def plan_for(policy: Policy, argv: list[str], plugins, **kwargs) -> tuple[Backen
         raise BackendUnavailable(f"backend {backend.name!r} cannot run here: {viability.reason}",
                                  hint=viability.fix or "run `guard doctor`")
     ctx, env = build_context(policy, argv, plugins, **kwargs)
-    wants_net = bool(policy.net_allow or policy.allow_local or policy.git_hosts or kwargs.get("learn"))
+    wants_net = bool(policy.net_allow or policy.allow_local or policy.git_hosts or policy.git_inject
+                     or kwargs.get("learn"))
     if wants_net:
         ctx = replace(ctx, network="proxy")
     plan = backend.plan(ctx)

@@ -13,4 +13,10 @@ Modules, each small and importable on its own (nothing here imports ``keyring`` 
 ``helper``         ``guard credential get/store/erase``: the host-side git helper
 ``surrogate``      per-session random stand-ins for tokens, the only thing the sandbox sees
 ``broker``         ``CredentialBroker``: what the proxy asks for a host's real token
+``session``        one run's broker: store opened before the sandbox, surrogates filled into the plan
+``pktline``        receive-pack commands and the ``ng`` refusal git prints as ``remote:`` lines
+``packwalk``       commits read from a pushed pack, to prove a fast-forward
+``pushcheck``      ``[git] push`` / ``allow_delete`` / ``allow_force_push`` applied to ref updates
+``ca``             the ephemeral, name-constrained session CA for opt-in token injection
+The proxy side lives in ``guard.proxy.gitroute`` (the git route) and ``guard.proxy.injection``.
 """

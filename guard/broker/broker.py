@@ -27,7 +27,7 @@ class CredentialBroker:
 
     @classmethod
     def for_policy(cls, policy: Policy, store: CredentialStore) -> CredentialBroker:
-        return cls(store, policy.values(policy.git_hosts))
+        return cls(store, [*policy.values(policy.git_hosts), *policy.values(policy.git_inject)])
 
     def credential(self, host: str) -> Credential | None:
         """The stored credential for exactly ``host`` if the policy lets the broker serve it."""

@@ -16,7 +16,7 @@ _LISTS = (
     ("filesystem.allow_write", "allow_write"), ("filesystem.deny_write", "deny_write"),
     ("filesystem.deny_read", "deny_read"), ("filesystem.allow_read", "allow_read"),
     ("network.allow", "net_allow"), ("network.deny", "net_deny"), ("network.allow_local", "allow_local"),
-    ("git.hosts", "git_hosts"), ("git.push", "git_push"), ("env.pass", "env_pass"),
+    ("git.hosts", "git_hosts"), ("git.push", "git_push"), ("git.inject", "git_inject"), ("env.pass", "env_pass"),
 )
 
 

@@ -27,6 +27,7 @@ _LIST_FIELDS = {
     ("network", "allow_local"): "allow_local",
     ("git", "hosts"): "git_hosts",
     ("git", "push"): "git_push",
+    ("git", "inject"): "git_inject",
     ("env", "pass"): "env_pass",
 }
 

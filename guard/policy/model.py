@@ -67,6 +67,7 @@ class Policy:
     allow_local: tuple[Rule, ...] = ()
     git_hosts: tuple[Rule, ...] = ()
     git_push: tuple[Rule, ...] = ()
+    git_inject: tuple[Rule, ...] = ()
     allow_force_push: Setting = Setting(False, Origin(BUILTIN))
     allow_delete: Setting = Setting(False, Origin(BUILTIN))
     env_pass: tuple[Rule, ...] = ()

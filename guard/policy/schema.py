@@ -45,6 +45,9 @@ KEYS: dict[str, dict[str, Key]] = {
         "push": Key("list", patterns.check_branch_glob, widening=True),
         "allow_force_push": Key("bool", None, widening=True),
         "allow_delete": Key("bool", None, widening=True),
+        # hosts whose HTTPS API requests get the stored token swapped in for the surrogate
+        # (TLS terminated by a per-session CA trusted only inside the sandbox)
+        "inject": Key("list", patterns.normalize_host, widening=True),
     },
     "env": {
         # pass lets host values in; set could point tools somewhere else: both need trust.

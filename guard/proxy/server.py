@@ -47,9 +47,11 @@ class UpstreamError(Exception):
 
 
 class ProxyServer:
-    def __init__(self, gate: EgressGate, limits: Limits | None = None) -> None:
+    def __init__(self, gate: EgressGate, limits: Limits | None = None, git_route=None, injector=None) -> None:
         self.gate = gate
         self.limits = limits or Limits()
+        self.git_route = git_route  # guard.proxy.gitroute.GitRoute when [git] hosts is set
+        self.injector = injector  # guard.proxy.injection.TokenInjector for opted-in API hosts
         self.errors: list[BaseException] = []  # unexpected exceptions, kept for tests and logs
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: set[asyncio.Task] = set()
@@ -127,6 +129,11 @@ class ProxyServer:
             if len(data) > self.limits.head_bytes:
                 raise BadRequest(431, f"request head larger than {self.limits.head_bytes} bytes")
             head = parse_head(data, self.limits.headers)
+            # -- credential broker: git requests addressed to the proxy's own /git/ route --
+            route = self.git_route.path_of(head.target) if self.git_route is not None else None
+            if route is not None:
+                return await self.git_route.handle(head, route, reader, writer)
+            # -- end of the broker hook --
             if head.method == "CONNECT":
                 host_text, port = authority_of(head.target, None)
                 via, path, body, mismatch = "connect", "", None, None
@@ -145,6 +152,10 @@ class ProxyServer:
             if verdict.failure:
                 return await _reply(writer, 502, verdict.failure)
             return await _reply(writer, 403, render_denial(verdict, via))
+        # -- credential broker: CONNECT to an injection host is answered, not tunnelled --
+        if via == "connect" and self.injector is not None and self.injector.claims(verdict.host, verdict.port):
+            return await self.injector.intercept(reader, writer, verdict)
+        # -- end of the broker hook --
         try:
             up_reader, up_writer = await self._dial(verdict)
         except UpstreamError as exc:

@@ -31,15 +31,36 @@ class ProxyThread:
     def __init__(self, policy, plugins, sockets: list[socket.socket], *, learn: bool = False,
                  command: tuple[str, ...] | list[str] = (), limits: Limits | None = None,
                  log: DenialLog | None = None, on_denial: Callable[[Denial], None] | None = None,
-                 resolver: Resolver | None = None) -> None:
+                 resolver: Resolver | None = None, broker=None, upstream_cafile: str | None = None,
+                 inject_hosts: tuple[str, ...] = (), session_ca=None) -> None:
         """``sockets`` are listening TCP sockets (bound and ``listen()``-ed by the caller);
         the proxy owns them from now on and closes them in ``stop``. ``log`` defaults to the
-        user's ``denials.jsonl``; ``on_denial`` is called (in the proxy thread) per denial."""
+        user's ``denials.jsonl``; ``on_denial`` is called (in the proxy thread) per denial.
+        ``broker`` (a ``CredentialBroker``) turns on the git route; ``upstream_cafile`` adds a
+        CA to the trust store the route verifies servers with (the system store stays);
+        ``inject_hosts`` with ``session_ca`` (a ``guard.broker.ca.SessionCA``) turn on token
+        injection for CONNECTs to those hosts (port 443)."""
         self.limits = limits or Limits()
         self.gate = EgressGate(policy, plugins, learn=learn,
                                log=log if log is not None else DenialLog(),
                                command=tuple(command), on_denial=on_denial, resolver=resolver,
                                resolve_timeout=self.limits.resolve_timeout)
+        self.git_route = None
+        if broker is not None:  # credential broker: serve the git route ([git] hosts is set)
+            from guard.broker.pushcheck import PushRules
+            from guard.proxy.gitroute import GitRoute
+
+            self.git_route = GitRoute(broker, self.gate, PushRules.for_policy(policy), cafile=upstream_cafile,
+                                      idle_timeout=self.limits.idle_timeout,
+                                      connect_timeout=self.limits.connect_timeout)
+        self.injector = None
+        if broker is not None and inject_hosts:  # opt-in token injection (session_ca: guard.broker.ca)
+            from guard.proxy.injection import TokenInjector
+
+            self.injector = TokenInjector(broker, inject_hosts, session_ca, cafile=upstream_cafile,
+                                          idle_timeout=self.limits.idle_timeout,
+                                          connect_timeout=self.limits.connect_timeout,
+                                          head_timeout=self.limits.head_timeout)
         self._sockets = list(sockets)
         self._server: ProxyServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -93,7 +114,7 @@ class ProxyThread:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            self._server = ProxyServer(self.gate, self.limits)
+            self._server = ProxyServer(self.gate, self.limits, git_route=self.git_route, injector=self.injector)
             loop.run_until_complete(self._server.serve(self._sockets))
         except BaseException as exc:  # noqa: BLE001 - reported to start() in the other thread
             self._error = exc

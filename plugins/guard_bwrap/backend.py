@@ -159,7 +159,17 @@ class BwrapBackend:
             from guard_bwrap import netboot
 
             command = netboot.wrap(ctx.argv)
-            env.update(netboot.proxy_env())
+            env.update(netboot.proxy_env(git_hosts=ctx.policy.values(ctx.policy.git_hosts)))
+            inject = ctx.policy.values(ctx.policy.git_inject)
+            if inject:  # the session CA's files, written per run, appear read-only under /run
+                env.update(netboot.injection_env(inject))
+                mounts.append(Mount("ro-bind", netboot.CA_BUNDLE_INSIDE, netboot.CA_BUNDLE_PLACEHOLDER,
+                                    "the session CA for token injection (no key: that stays in guard)"))
+                mounts.append(Mount("ro-bind", netboot.CA_CERT_INSIDE, netboot.CA_CERT_PLACEHOLDER,
+                                    "the session CA alone, for Node"))
+                chdir_at = args.index("--chdir")
+                args[chdir_at:chdir_at] = ["--ro-bind", netboot.CA_BUNDLE_PLACEHOLDER, netboot.CA_BUNDLE_INSIDE,
+                                           "--ro-bind", netboot.CA_CERT_PLACEHOLDER, netboot.CA_CERT_INSIDE]
         args += ["--", *command]
         return LaunchPlan(backend=self.name, argv=args, env=env, mounts=mounts, placeholders=placeholders,
                           notes=notes, status_fd=True, seccomp=seccomp_filter, proxy=proxy,

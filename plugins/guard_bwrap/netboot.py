@@ -31,8 +31,32 @@ def wrap(argv: tuple[str, ...]) -> list[str]:
     return [sys.executable, "-I", "-S", "-c", CODE, CHANNEL_PLACEHOLDER, str(PROXY_PORT), *argv]
 
 
-def proxy_env(port: int = PROXY_PORT) -> dict[str, str]:
-    """Point every common client at the proxy; local servers inside the sandbox stay direct."""
+CA_BUNDLE_PLACEHOLDER = "@guard-ca-bundle@"  # host file written per session (guard.commands.run)
+CA_CERT_PLACEHOLDER = "@guard-ca-cert@"
+CA_BUNDLE_INSIDE = "/run/guard/ca-bundle.pem"  # the system CAs plus the session CA
+CA_CERT_INSIDE = "/run/guard/session-ca.pem"  # the session CA alone (NODE_EXTRA_CA_CERTS)
+
+
+def injection_env(hosts) -> dict[str, str]:
+    """Trust the session CA inside, and hand out surrogates where tools look for tokens."""
+    if not hosts:
+        return {}
+    env = {name: CA_BUNDLE_INSIDE for name in ("SSL_CERT_FILE", "GIT_SSL_CAINFO", "REQUESTS_CA_BUNDLE",
+                                                "CURL_CA_BUNDLE", "PIP_CERT")}
+    env["NODE_EXTRA_CA_CERTS"] = CA_CERT_INSIDE
+    for host in hosts:
+        surrogate = SURROGATE.format(host=host)
+        env["GUARD_TOKEN_" + "".join(c if c.isalnum() else "_" for c in host.upper())] = surrogate
+        if host == "api.github.com":  # where gh and most GitHub tools look
+            env["GH_TOKEN"] = env["GITHUB_TOKEN"] = surrogate
+    return env
+
+
+def proxy_env(port: int = PROXY_PORT, git_hosts: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """Point every common client at the proxy; local servers inside the sandbox stay direct.
+
+    ``git_hosts`` (``[git] hosts``) also send git's requests for those hosts to the proxy's
+    git route, where the credential broker adds the real token (see ``git_config``)."""
     http = f"http://127.0.0.1:{port}"
     env = {}
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
@@ -42,7 +66,40 @@ def proxy_env(port: int = PROXY_PORT) -> dict[str, str]:
     env["npm_config_proxy"] = env["npm_config_https_proxy"] = http
     env["PIP_PROXY"] = http
     # git reads config from the environment too; nothing is written to a file it could keep
-    env["GIT_CONFIG_COUNT"] = "1"
-    env["GIT_CONFIG_KEY_0"] = "http.proxy"
-    env["GIT_CONFIG_VALUE_0"] = http
+    entries = [("http.proxy", http)] + git_config(port, git_hosts)
+    env["GIT_CONFIG_COUNT"] = str(len(entries))
+    for n, (key, value) in enumerate(entries):
+        env[f"GIT_CONFIG_KEY_{n}"] = key
+        env[f"GIT_CONFIG_VALUE_{n}"] = value
     return env
+
+
+SURROGATE = "@guard-git-surrogate:{host}@"  # filled in per session by guard.broker.session
+
+
+def git_config(port, hosts) -> list[tuple[str, str]]:
+    """git settings that send each host's remotes to the proxy's git route with a surrogate.
+
+    Environment config (GIT_CONFIG_*) is read after every file, so these win over the user's
+    and the repository's settings, and they vanish with the process: nothing a later,
+    unsandboxed git reads. The surrogate is worthless outside this session's proxy.
+    """
+    entries = []
+    for host in hosts:
+        route = f"http://127.0.0.1:{port}/git/{host}"
+        # git's URL matching (http.<url>.*, credential.<url>.*) compares the normalized URL, in
+        # which a ':' in the path is percent-encoded: a host:port route must be written so.
+        match = f"http://127.0.0.1:{port}/git/{host.replace(':', '%3A')}"
+        for remote in (f"https://{host}/", f"git@{host}:", f"ssh://git@{host}/"):
+            entries.append((f"url.{route}/.insteadOf", remote))
+        # Straight to the route, not through http.proxy (which would send it to the same
+        # proxy in absolute form; the route accepts both).
+        entries.append((f"http.{match}/.proxy", ""))
+        # The empty value drops every helper configured before (the user's store, a cache,
+        # a repository's own): for the route, only the surrogate is ever offered.
+        entries.append((f"credential.{match}.helper", ""))
+        surrogate = SURROGATE.format(host=host)
+        entries.append((f"credential.{match}.helper",
+                        "!f() { if test \"$1\" = get; then echo username=x-access-token; "
+                        f"echo password={surrogate}; fi; }}; f"))
+    return entries

@@ -1,0 +1,46 @@
+"""One ``guard run``'s broker: the store opened before the sandbox starts, surrogates filled in.
+
+The launch plan (built by a backend, possibly cached) carries ``@guard-git-surrogate:HOST@``
+placeholders where git's credential helper answers a password (guard_bwrap.netboot). This
+module turns them into this session's surrogates just before the process starts, so nothing
+cached or planned ever holds one, and opens the credential store first: a passphrase prompt
+or a locked keyring is dealt with before the command runs, never half-way through a push.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+
+from guard.broker.broker import CredentialBroker
+
+_PLACEHOLDER = re.compile(r"@guard-git-surrogate:([^@\s]+)@")
+
+
+def wants_broker(plan) -> bool:
+    """True when the plan's environment or argv asks for git surrogates."""
+    return any(_PLACEHOLDER.search(v) for v in (*plan.env.values(), *plan.argv))
+
+
+def open_broker(policy, store=None) -> CredentialBroker:
+    """A broker for ``[git] hosts`` over the configured store, probed now (prompts, lock)."""
+    from guard.broker.store import open_store
+
+    broker = CredentialBroker.for_policy(policy, store if store is not None else open_store())
+    for host in sorted(broker.hosts):
+        if broker.credential(host) is None:  # raises StoreLocked / StoreUnavailable: stop here
+            print(f"guard: warning: no token stored for {host}; git over HTTPS to it will be refused "
+                  f"(run `guard creds set {host}`)", file=sys.stderr)
+    return broker
+
+
+def fill_surrogates(plan, broker: CredentialBroker):
+    """A copy of ``plan`` with every placeholder replaced by this session's surrogate."""
+    def fill(text: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: broker.surrogates.issue(m.group(1)), text)
+
+    filled = copy.copy(plan)  # a LaunchPlan, or the plain namespace of a cached plan
+    filled.env = {k: fill(v) for k, v in plan.env.items()}
+    filled.argv = [fill(a) for a in plan.argv]
+    return filled
