@@ -6,7 +6,10 @@ One run measures, against a loopback upstream in its own process:
   plain HTTP forwarding and SOCKS5, best of ``--rounds``;
 - small: ``--small`` sequential requests, each on a new connection (a new tunnel through
   the proxy), median and p90 latency;
-- held: ``--held`` concurrent CONNECT tunnels open at once, and the proxy process's memory.
+- held: ``--held`` concurrent CONNECT tunnels open at once, and the proxy process's memory;
+- floor: the same CONNECT requests through a bare asyncio relay (no checks, no timeouts, no
+  streams) on its own loop in this process: what this machine's loopback, scheduler and
+  asyncio cost per tunnel before guard does anything, so "+N ms" can be read against it.
 
 The proxy runs as ``guard run`` runs it: ``ProxyThread`` in this process; the client and the
 upstream are separate processes, so the three do not share one interpreter lock. Prints
@@ -138,6 +141,63 @@ CLIENT = textwrap.dedent('''
 ''')
 
 
+class _BareRelay:
+    """A CONNECT relay with nothing but the relaying: the floor the real proxy is measured on."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        class Relay(asyncio.Protocol):
+            peer = None
+
+            def connection_made(self, transport):
+                self.transport, self.head = transport, b""
+
+            def data_received(self, data):
+                if self.peer is not None:
+                    self.peer.transport.write(data)
+                    return
+                self.head += data
+                if b"\r\n\r\n" in self.head:
+                    host, port = self.head.split()[1].decode().rsplit(":", 1)
+                    asyncio.ensure_future(self.dial(host, int(port)))
+
+            async def dial(self, host, port):
+                _, other = await asyncio.get_running_loop().create_connection(Relay, host, port)
+                other.peer, self.peer = self, other
+                self.transport.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+            def eof_received(self):
+                if self.peer is not None:
+                    self.peer.transport.write_eof()
+                return True
+
+            def connection_lost(self, exc):
+                if self.peer is not None:
+                    self.peer.transport.close()
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4096)
+        self.port = self.listener.getsockname()[1]
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run():
+            self.loop.run_until_complete(self.loop.create_server(Relay, sock=self.listener))
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
 def rss_kib() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -216,6 +276,18 @@ def run(args, script: Path, proxy, proxy_port: int, port: int) -> None:
         added = medians[mode] - medians["direct"]
         print(f"  {mode:8} median {medians[mode]:7.3f} ms  p90 {p90:7.3f} ms   "
               f"{medians[mode] / medians['direct']:5.2f} x direct  (+{added:.3f} ms)")
+
+    bare = _BareRelay()
+    try:
+        times = client(script, "connect", bare.port, port, "/small", args.small)["times"]
+        best = min(client(script, "connect", bare.port, port, f"/bulk/{size}", 1)["times"][0]
+                   for _ in range(args.rounds))
+    finally:
+        bare.stop()
+    floor = statistics.median(times) * 1e3
+    print(f"  floor    median {floor:7.3f} ms   (+{floor - medians['direct']:.3f} ms) for a bare asyncio "
+          f"CONNECT relay; guard's connect adds {medians['connect'] - floor:+.3f} ms over it")
+    print(f"  floor    bulk {size / best / 1e6:9.1f} MB/s   {size / best / 1e6 / speeds['direct']:6.2f} x direct")
 
     print(f"\nheld: {args.held} concurrent CONNECT tunnels")
     before = rss_kib()

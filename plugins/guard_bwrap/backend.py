@@ -159,7 +159,8 @@ class BwrapBackend:
             from guard_bwrap import netboot
 
             command = netboot.wrap(ctx.argv)
-            env.update(netboot.proxy_env(git_hosts=ctx.policy.values(ctx.policy.git_hosts)))
+            env.update(netboot.proxy_env(git_hosts=ctx.policy.values(ctx.policy.git_hosts),
+                                         allow_local=ctx.policy.values(ctx.policy.allow_local)))
             inject = ctx.policy.values(ctx.policy.git_inject)
             if inject:  # the session CA's files, written per run, appear read-only under /run
                 env.update(netboot.injection_env(inject))

@@ -52,7 +52,29 @@ def injection_env(hosts) -> dict[str, str]:
     return env
 
 
-def proxy_env(port: int = PROXY_PORT, git_hosts: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+def no_proxy(allow_local=()) -> str:
+    """Loopback stays direct (servers started inside the sandbox), unless ``allow_local``
+    names a host loopback service: then that loopback goes through the proxy, which is the
+    only way to the host's loopback (the sandbox has its own)."""
+    from guard.policy.patterns import parse_local_destination
+
+    keep = {"localhost": True, "127.0.0.1": True, "::1": True}
+    for entry in allow_local:
+        dest = parse_local_destination(entry)
+        if dest.host == "localhost":
+            keep["localhost"] = keep["127.0.0.1"] = keep["::1"] = False
+        elif dest.network is not None:
+            import ipaddress
+
+            if ipaddress.ip_address("127.0.0.1") in dest.network if dest.network.version == 4 \
+                    else ipaddress.ip_address("::1") in dest.network:
+                keep["localhost"] = False
+                keep["127.0.0.1" if dest.network.version == 4 else "::1"] = False
+    return ",".join(name for name, kept in keep.items() if kept)
+
+
+def proxy_env(port: int = PROXY_PORT, git_hosts: tuple[str, ...] | list[str] = (),
+              allow_local: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
     """Point every common client at the proxy; local servers inside the sandbox stay direct.
 
     ``git_hosts`` (``[git] hosts``) also send git's requests for those hosts to the proxy's
@@ -62,7 +84,7 @@ def proxy_env(port: int = PROXY_PORT, git_hosts: tuple[str, ...] | list[str] = (
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env[name] = http
     env["ALL_PROXY"] = env["all_proxy"] = f"socks5h://127.0.0.1:{port}"
-    env["NO_PROXY"] = env["no_proxy"] = "localhost,127.0.0.1,::1"
+    env["NO_PROXY"] = env["no_proxy"] = no_proxy(allow_local)
     env["npm_config_proxy"] = env["npm_config_https_proxy"] = http
     env["PIP_PROXY"] = http
     # git reads config from the environment too; nothing is written to a file it could keep

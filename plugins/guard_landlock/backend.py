@@ -115,7 +115,8 @@ class LandlockBackend:
 
             # netboot formats the port into each URL; the launcher fills in the one it bound
             proxy_env = netboot.proxy_env("{port}",  # type: ignore[arg-type]
-                                          git_hosts=ctx.policy.values(ctx.policy.git_hosts))
+                                          git_hosts=ctx.policy.values(ctx.policy.git_hosts),
+                                          allow_local=ctx.policy.values(ctx.policy.allow_local))
         spec = {"abi": abi, "fs": ll.handled_fs(abi), "net": ll.handled_net(abi), "scoped": ll.scopes(abi),
                 "filters": filters, "proxy_env": proxy_env}
         handled = ll.handled_fs(abi)  # a rule may only grant rights this kernel handles

@@ -64,7 +64,8 @@ class SeatbeltBackend:
             from guard_bwrap import netboot
 
             env.update(netboot.proxy_env(profile.PORT_PLACEHOLDER,  # type: ignore[arg-type]
-                                         git_hosts=ctx.policy.values(ctx.policy.git_hosts)))
+                                         git_hosts=ctx.policy.values(ctx.policy.git_hosts),
+                                         allow_local=ctx.policy.values(ctx.policy.allow_local)))
             argv = [sys.executable, "-I", "-S", "-c", PORTBOOT, CHANNEL_PLACEHOLDER, *argv]
         notes = [f"denials in the system log carry the tag {tag}: "
                  f"log show --last 5m --predicate 'eventMessage CONTAINS \"{tag}\"'"]
