@@ -117,7 +117,7 @@ class BackendContract:
         shutil.rmtree(world.base, ignore_errors=True)
 
     def context(self, world: World, network: str = "none"):
-        from guard.launch import build_context
+        from guard.context import build_context
         from guard.plugins import Plugins
         from guard.policy import load_policy
 

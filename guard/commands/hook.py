@@ -19,9 +19,8 @@ import argparse
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-from guard.errors import GuardError, UsageError
+from guard.errors import UsageError
 
 GIT_HOOKS = ("pre-commit", "pre-push", "post-checkout", "post-merge")
 NAMES = (*GIT_HOOKS, "claude-pretool")
