@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from guard.backend import LaunchContext, Viability
@@ -159,6 +160,14 @@ class BwrapBackend:
             from guard_bwrap import netboot
 
             command = netboot.wrap(ctx.argv)
+            python = netboot.interpreter()
+            hidden = [m.dest for m in mounts if m.kind in ("tmpfs", "tmpfs-ro")]
+            if any(python.startswith(h.rstrip("/") + "/") for h in hidden):
+                # the interpreter itself lives under a folder the sandbox gets empty: show it, read-only
+                prefix = os.path.realpath(sys.base_prefix)
+                mounts.append(Mount("ro-bind", prefix, prefix, "the interpreter of the network step"))
+                chdir_at = args.index("--chdir")
+                args[chdir_at:chdir_at] = ["--ro-bind", prefix, prefix]
             env.update(netboot.proxy_env(git_hosts=ctx.policy.values(ctx.policy.git_hosts),
                                          allow_local=ctx.policy.values(ctx.policy.allow_local)))
             inject = ctx.policy.values(ctx.policy.git_inject)

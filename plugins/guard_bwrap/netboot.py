@@ -27,8 +27,17 @@ CODE = (
 )
 
 
+def interpreter() -> str:
+    """The real interpreter behind guard's (a venv's python is only a link to it): the step
+    needs nothing but the standard library, and a venv may live where the sandbox cannot see
+    (under the host's /tmp, say)."""
+    import os
+
+    return os.path.realpath(sys.executable)
+
+
 def wrap(argv: tuple[str, ...]) -> list[str]:
-    return [sys.executable, "-I", "-S", "-c", CODE, CHANNEL_PLACEHOLDER, str(PROXY_PORT), *argv]
+    return [interpreter(), "-I", "-S", "-c", CODE, CHANNEL_PLACEHOLDER, str(PROXY_PORT), *argv]
 
 
 CA_BUNDLE_PLACEHOLDER = "@guard-ca-bundle@"  # host file written per session (guard.commands.run)
