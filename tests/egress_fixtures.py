@@ -94,6 +94,9 @@ def start_http(directory: Path, tls: ssl.SSLContext | None = None) -> HostServer
     server = _Server(("127.0.0.1", 0), handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
+        # accept() on a TLS socket also does the handshake; a client that connects and goes
+        # away (or never speaks) must not block serve_forever, and so shutdown(), forever
+        server.socket.settimeout(5)
     return _start(server, Recorder())
 
 

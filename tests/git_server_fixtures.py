@@ -159,6 +159,7 @@ def start_token_git_server(folder: Path, token: str = TOKEN, port: int = 0) -> T
     cafile.write_bytes(ca.ca_pem)
     server = _Server(("127.0.0.1", port), _TokenBackend)
     server.socket = ca.context.wrap_socket(server.socket, server_side=True)
+    server.socket.settimeout(5)  # a stalled handshake in accept() must not hang shutdown()
     server.root, server.token, server.seen, server.lock = root, token, [], threading.Lock()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return TokenGitServer(root, token, str(cafile), server)

@@ -44,6 +44,7 @@ def api(tmp_path):
         pytest.skip(f"cannot bind 127.0.0.1:443: {exc}")
     server.seen = []
     server.socket = ca.context.wrap_socket(server.socket, server_side=True)
+    server.socket.settimeout(5)  # a stalled handshake in accept() must not hang shutdown()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     (tmp_path / "api-ca.pem").write_bytes(ca.ca_pem)
     yield server, tmp_path / "api-ca.pem"

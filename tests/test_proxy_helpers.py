@@ -117,6 +117,7 @@ class Upstream:
         self.server = Server((host, 0), Handler)
         if tls is not None:
             self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.server.socket.settimeout(5)  # a stalled handshake must not hang shutdown()
         self.host = host
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
