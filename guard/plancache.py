@@ -57,7 +57,9 @@ def _code_fingerprint() -> list:
         if spec is not None and spec.origin:
             roots.append(os.path.dirname(spec.origin))
     for root in sorted(set(roots)):
-        for folder, _dirs, files in os.walk(root):
+        if os.path.basename(os.path.dirname(root)) in ("site-packages", "dist-packages"):
+            continue  # installed: pip renames a dist-info folder there, changing the folder's mtime
+        for folder, _dirs, files in os.walk(root):  # a source checkout (editable install)
             for name in files:
                 if name.endswith(".py"):
                     st = os.stat(os.path.join(folder, name))
