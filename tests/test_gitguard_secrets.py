@@ -101,7 +101,13 @@ def test_known_secrets_reads_every_host_of_the_store(env, monkeypatch):
         known_secrets()
 
 
-def test_no_usable_store_is_a_notice_not_a_failure(env):
+def test_no_usable_store_is_a_notice_not_a_failure(env, monkeypatch):
+    import keyring
+    import keyring.backends.fail
+
+    # PYTHON_KEYRING_BACKEND only decides keyring's first choice in this process; another test
+    # may have chosen already, so select the fail backend explicitly (monkeypatch restores it).
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.backends.fail.Keyring())
     notices = []
     assert known_secrets(notices.append) == []
     assert "stored tokens are not searched for" in notices[0]

@@ -23,13 +23,51 @@ def wants_broker(plan) -> bool:
     return any(_PLACEHOLDER.search(v) for v in (*plan.env.values(), *plan.argv))
 
 
-def open_broker(policy, store=None) -> CredentialBroker:
-    """A broker for ``[git] hosts`` over the configured store, probed now (prompts, lock)."""
-    from guard.broker.store import open_store
+class _NoStore:
+    """What the broker uses when no store can be opened: it holds nothing, so no token can
+    leak and git to the brokered hosts is refused with a message; the command still runs."""
 
-    broker = CredentialBroker.for_policy(policy, store if store is not None else open_store())
+    name = "none"
+
+    def describe(self) -> str:
+        return "no usable credential store"
+
+    def get(self, host: str):
+        return None
+
+    def hosts(self) -> list[str]:
+        return []
+
+
+def open_broker(policy, store=None) -> CredentialBroker:
+    """A broker for ``[git] hosts`` over the configured store, probed now (prompts, lock).
+
+    A missing or locked store is said before the command starts and only costs the brokered
+    hosts their token: refusing the whole run would protect nothing more (no token, no leak).
+    A locked store stays attached, so the git route reports it as locked, never as missing.
+    """
+    from guard.broker.store import StoreLocked, StoreUnavailable, open_store
+
+    if store is None:
+        try:
+            store = open_store()
+        except StoreUnavailable as exc:
+            print(f"guard: warning: {exc}; git over HTTPS to "
+                  f"{', '.join(policy.values(policy.git_hosts) + policy.values(policy.git_inject))} "
+                  "gets no token this run (see `guard doctor`)", file=sys.stderr)
+            store = _NoStore()
+    broker = CredentialBroker.for_policy(policy, store)
     for host in sorted(broker.hosts):
-        if broker.credential(host) is None:  # raises StoreLocked / StoreUnavailable: stop here
+        try:
+            found = broker.credential(host)
+        except StoreLocked as exc:
+            print(f"guard: warning: {exc}; git over HTTPS to {host} will be refused until it is "
+                  "unlocked", file=sys.stderr)
+            continue
+        except StoreUnavailable as exc:
+            print(f"guard: warning: {exc}; {host} gets no token this run", file=sys.stderr)
+            continue
+        if found is None and not isinstance(store, _NoStore):
             print(f"guard: warning: no token stored for {host}; git over HTTPS to it will be refused "
                   f"(run `guard creds set {host}`)", file=sys.stderr)
     return broker
