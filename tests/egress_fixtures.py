@@ -146,6 +146,27 @@ def make_ca(folder: Path) -> TestCA:
 
 
 # -- git smart HTTP -------------------------------------------------------------------------
+def run_http_backend(handler: BaseHTTPRequestHandler, body: bytes, env: dict) -> None:
+    """Run ``git http-backend`` as a CGI and send its answer through ``handler``."""
+    out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
+    sep = b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n"
+    head, _, payload = out.partition(sep)
+    status, headers = "200 OK", []
+    for line in head.decode("latin-1").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            status = value.strip()
+        elif name:
+            headers.append((name, value.strip()))
+    code, _, reason = status.partition(" ")
+    handler.send_response(int(code), reason)
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 class _GitBackend(BaseHTTPRequestHandler):
     """Runs ``git http-backend`` as a CGI per request (what Apache or nginx+fcgiwrap do)."""
 
@@ -169,24 +190,7 @@ class _GitBackend(BaseHTTPRequestHandler):
                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
                "REMOTE_ADDR": self.client_address[0], "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
-        sep = b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n"
-        head, _, payload = out.partition(sep)
-        status = "200 OK"
-        headers = []
-        for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
-            if name.lower() == "status":
-                status = value.strip()
-            elif name:
-                headers.append((name, value.strip()))
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        run_http_backend(self, body, env)
 
 
 def start_git(root: Path) -> HostServer:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from egress_fixtures import make_ca
+from egress_fixtures import make_ca, run_http_backend
 from keyring_fixtures import DictStore
 
 from guard.broker.broker import CredentialBroker
@@ -80,23 +80,7 @@ class _TokenBackend(BaseHTTPRequestHandler):
                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""), "REMOTE_ADDR": self.client_address[0],
                "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(server.root)}
-        out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
-        sep = b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n"
-        head, _, payload = out.partition(sep)
-        status, headers = "200 OK", []
-        for line in head.decode("latin-1").splitlines():
-            name, _, value = line.partition(":")
-            if name.lower() == "status":
-                status = value.strip()
-            elif name:
-                headers.append((name, value.strip()))
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        run_http_backend(self, body, env)
 
     do_POST = do_GET
 

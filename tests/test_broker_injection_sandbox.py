@@ -9,7 +9,6 @@ root for the bind.
 from __future__ import annotations
 
 import os
-import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -52,8 +51,8 @@ def api(tmp_path):
     server.server_close()
 
 
-def test_surrogate_is_swapped_for_the_token_only_inside_the_proxy(sandbox, api):
-    server, api_ca = api
+def _inject_localhost(sandbox, api_ca) -> dict:
+    """A trusted policy injecting for localhost, its token stored; the env guard needs."""
     sandbox.policy("""
         [network]
         allow = ["localhost"]
@@ -68,6 +67,12 @@ def test_surrogate_is_swapped_for_the_token_only_inside_the_proxy(sandbox, api):
            "GUARD_CREDS_PASSPHRASE": "correct horse battery", "SSL_CERT_FILE": str(cafile)}
     stored = sandbox.run("creds", "set", "localhost", input=TOKEN + "\n", env=env)
     assert stored.returncode == 0, stored.stderr
+    return env
+
+
+def test_surrogate_is_swapped_for_the_token_only_inside_the_proxy(sandbox, api):
+    server, api_ca = api
+    env = _inject_localhost(sandbox, api_ca)
     result = sandbox.sh(
         'curl -sS --noproxy "" -H "Authorization: Bearer $GUARD_TOKEN_LOCALHOST" https://localhost/user; '
         'echo "==== ENV"; env; echo "==== CA"; cat /run/guard/ca-bundle.pem | tail -3; '
@@ -83,19 +88,7 @@ def test_surrogate_is_swapped_for_the_token_only_inside_the_proxy(sandbox, api):
 
 def test_a_surrogate_sent_to_another_host_is_not_swapped(sandbox, api):
     server, api_ca = api
-    sandbox.policy("""
-        [network]
-        allow = ["localhost"]
-        allow_local = ["127.0.0.1:443"]
-        [git]
-        inject = ["localhost"]
-        """)
-    sandbox.trust()
-    # SSL_CERT_FILE is for guard on the host: the proxy verifies the API against this CA.
-    cafile = sandbox.write("api-ca.pem", api_ca.read_text(), root=sandbox.outside)
-    env = {"GUARD_CREDS_STORE": "file", "GUARD_CREDS_FILE": str(sandbox.outside / "creds.enc"),
-           "GUARD_CREDS_PASSPHRASE": "correct horse battery", "SSL_CERT_FILE": str(cafile)}
-    assert sandbox.run("creds", "set", "localhost", input=TOKEN + "\n", env=env).returncode == 0
+    env = _inject_localhost(sandbox, api_ca)
     # 127.0.0.1 is the same server, but not the host the surrogate is bound to: no swap, and the
     # tunnel is not intercepted, so the client sees the real server's certificate (untrusted here).
     result = sandbox.sh('curl -sS -k --noproxy "" -H "Authorization: Bearer $GUARD_TOKEN_LOCALHOST" https://127.0.0.1/user',
