@@ -113,14 +113,13 @@ def _miss(reason: str) -> None:
         print(f"guard-trace: plan cache miss: {reason}", file=sys.stderr)
 
 
-def lookup(cwd: str):
-    """The cached plan for launching in ``cwd`` when still valid, else None."""
+def lookup(cwd: str, workspace):
+    """The cached plan for launching in ``cwd`` (inside ``workspace``) when still valid, else None."""
     from pathlib import Path
     from types import SimpleNamespace
 
     from guard.probes import replay
 
-    workspace = paths.find_workspace(Path(cwd))
     try:
         record = json.loads(_cache_file(str(Path(cwd).resolve()), str(workspace)).read_text())
     except (OSError, ValueError):

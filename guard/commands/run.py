@@ -44,7 +44,7 @@ def fast_main(cmd: list[str]) -> int | None:
         try:
             from guard import plancache
 
-            found = plancache.lookup(cwd)  # under the lock: placeholders cannot vanish meanwhile
+            found = plancache.lookup(cwd, session.workspace)  # under the lock: placeholders stay
         except Exception:  # noqa: BLE001 - any doubt about the cache means: plan from scratch
             return None
         if found is None:
@@ -75,9 +75,7 @@ def main(args) -> int:
 
 
 def _plan_and_run(args, cmd: list[str], session) -> int:
-    from pathlib import Path
-
-    from guard import paths, plancache
+    from guard import plancache
     from guard.launch import plan_for
     from guard.plugins import Plugins
     from guard.policy import load_policy
@@ -85,8 +83,8 @@ def _plan_and_run(args, cmd: list[str], session) -> int:
     from guard.runner import execute
 
     probes = Probes()  # the policy's sources are recorded before they are read: no race
-    plancache.policy_facts(probes, paths.find_workspace(Path.cwd()))
-    policy = load_policy()
+    plancache.policy_facts(probes, session.workspace)
+    policy = load_policy(session.workspace)  # the workspace this session locked, found once
     warnings = [f"untrusted sandbox.toml: left out {item.describe()}; run `guard trust` to apply it"
                 for item in policy.withheld]
     for message in warnings:
