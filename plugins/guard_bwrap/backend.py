@@ -147,15 +147,17 @@ class BwrapBackend:
 
         from guard_bwrap import seccomp
 
-        notes = []
         seccomp_filter = seccomp.build_filter() if probes.call("guard_bwrap.seccomp:supported") else None
-        cwd = ctx.cwd if probes.is_dir(ctx.cwd) else workspace
-        args += ["--chdir", str(cwd)]
         env = dict(ctx.env)
         env["GUARD_SANDBOX"] = "1"
         env["TMPDIR"] = "/tmp"
         command = list(ctx.argv)
         proxy = ctx.network == "proxy"
+
+        def late_ro_bind(source: str, dest: str, why: str) -> None:  # after the mounts above
+            mounts.append(Mount("ro-bind", dest, source, why))
+            args.extend(["--ro-bind", source, dest])
+
         if proxy:  # the only way out: a proxy listening inside the sandbox's own netns
             from guard_bwrap import netboot
 
@@ -165,22 +167,18 @@ class BwrapBackend:
             if any(python.startswith(h.rstrip("/") + "/") for h in hidden):
                 # the interpreter itself lives under a folder the sandbox gets empty: show it, read-only
                 prefix = os.path.realpath(sys.base_prefix)
-                mounts.append(Mount("ro-bind", prefix, prefix, "the interpreter of the network step"))
-                chdir_at = args.index("--chdir")
-                args[chdir_at:chdir_at] = ["--ro-bind", prefix, prefix]
+                late_ro_bind(prefix, prefix, "the interpreter of the network step")
             env.update(netboot.proxy_env(git_hosts=ctx.policy.values(ctx.policy.git_hosts),
                                          allow_local=ctx.policy.values(ctx.policy.allow_local)))
             inject = ctx.policy.values(ctx.policy.git_inject)
             if inject:  # the session CA's files, written per run, appear read-only under /run
                 env.update(netboot.injection_env(inject))
-                mounts.append(Mount("ro-bind", netboot.CA_BUNDLE_INSIDE, netboot.CA_BUNDLE_PLACEHOLDER,
-                                    "the session CA for token injection (no key: that stays in guard)"))
-                mounts.append(Mount("ro-bind", netboot.CA_CERT_INSIDE, netboot.CA_CERT_PLACEHOLDER,
-                                    "the session CA alone, for Node"))
-                chdir_at = args.index("--chdir")
-                args[chdir_at:chdir_at] = ["--ro-bind", netboot.CA_BUNDLE_PLACEHOLDER, netboot.CA_BUNDLE_INSIDE,
-                                           "--ro-bind", netboot.CA_CERT_PLACEHOLDER, netboot.CA_CERT_INSIDE]
+                late_ro_bind(netboot.CA_BUNDLE_PLACEHOLDER, netboot.CA_BUNDLE_INSIDE,
+                             "the session CA for token injection (no key: that stays in guard)")
+                late_ro_bind(netboot.CA_CERT_PLACEHOLDER, netboot.CA_CERT_INSIDE, "the session CA alone, for Node")
+        cwd = ctx.cwd if probes.is_dir(ctx.cwd) else workspace
+        args += ["--chdir", str(cwd)]
         args += ["--", *command]
         return LaunchPlan(backend=self.name, argv=args, env=env, mounts=mounts, placeholders=placeholders,
-                          notes=notes, status_fd=True, seccomp=seccomp_filter, proxy=proxy,
+                          status_fd=True, seccomp=seccomp_filter, proxy=proxy,
                           channel_placeholder="@guard-channel-fd@" if proxy else "")
