@@ -62,12 +62,11 @@ def _git_dirs(git: str) -> list[str]:
     """The git dir and its submodule / worktree git dirs."""
     if not os.path.isdir(git) or os.path.islink(git):
         return []
+    from guard.workspace import subfolders
+
     found = [git]
     for kind in ("modules", "worktrees"):
-        try:
-            found += [e.path for e in os.scandir(os.path.join(git, kind)) if e.is_dir(follow_symlinks=False)]
-        except OSError:
-            pass
+        found += [os.path.join(git, kind, name) for name in subfolders(os.path.join(git, kind))]
     return found
 
 
